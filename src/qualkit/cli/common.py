@@ -1,0 +1,93 @@
+"""Shared CLI pieces: error reporting, the Rich console, progress bars, options."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, TypeVar
+
+import typer
+from typer.core import TyperGroup
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..config import Settings, load_settings
+from ..errors import QualkitError
+
+T = TypeVar("T")
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
+
+# Reusable option definitions (each option defined once).
+ProjectOption = typer.Option(None, "--project", "-p", help="Study folder or qualkit.yaml to read defaults from (default: ./qualkit.yaml).")
+ModelOption = typer.Option(None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline).")
+
+
+class QualkitGroup(TyperGroup):
+    """Click group that reports QualkitError as one line and exits with its code.
+
+    Doing it here (not only in ``main``) means Typer's CliRunner sees the same
+    behaviour as the console script.
+    """
+
+    def invoke(self, ctx):  # noqa: D401
+        try:
+            return super().invoke(ctx)
+        except QualkitError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+
+
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
+    """Run *app* as the console script does; returns the exit code."""
+    try:
+        app(args=argv, prog_name="qualkit")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def report_error(exc: QualkitError) -> None:
+    err_console.print(f"[bold red]Error:[/] {exc.message}", markup=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]Warning:[/] {message}")
+
+
+def info(message: str) -> None:
+    err_console.print(message)
+
+
+def settings_for(project: Optional[Path]) -> Settings:
+    return load_settings(project)
+
+
+@contextmanager
+def progress(description: str, total: int | None, *, enabled: bool = True) -> Iterator:
+    """A Rich progress bar on stderr; yields an ``advance(n=1, description=None)`` callable."""
+    if not enabled or not err_console.is_terminal and total is None:
+        yield lambda n=1, description=None: None
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False, disable=not enabled) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int = 1, description: str | None = None) -> None:
+            if description is not None:
+                bar.update(task, description=description)
+            bar.advance(task, n)
+
+        yield advance
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    items = list(items) if total is None else items
+    with progress(description, total if total is not None else len(items)) as advance:
+        for item in items:
+            yield item
+            advance()
+
+

@@ -1,0 +1,48 @@
+"""Shared fixtures: one spaCy pipeline per test session, a CLI runner, paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+BENCH_DATA = Path(os.environ.get("QUALKIT_BENCH_DATA", SHARED / "bench-data"))
+
+
+@pytest.fixture(scope="session")
+def nlp_ner():
+    from qualkit.nlp import load_pipeline
+
+    return load_pipeline(None, "ner")
+
+
+@pytest.fixture(scope="session")
+def nlp_full():
+    from qualkit.nlp import load_pipeline
+
+    return load_pipeline(None, "full")
+
+
+@pytest.fixture
+def cli():
+    """Run the qualkit CLI in-process: cli("redact", "in", "-o", "out") -> Result."""
+    from typer.testing import CliRunner
+
+    from qualkit.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def bench_data() -> Path:
+    if not BENCH_DATA.is_dir():
+        pytest.skip("../shared/bench-data is not present")
+    return BENCH_DATA

@@ -1,0 +1,146 @@
+"""Foundation: safe writes, project settings, codebook validation, segments and cases I/O."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from qualkit.codebook import load_codebook
+from qualkit.config import load_settings
+from qualkit.errors import CodebookError, ConfigError, InputError, ModelNotFoundError, SafetyError
+from qualkit.fsutil import atomic_open, atomic_write_text, ensure_private_location
+from qualkit.segments import CodedSegment, read_segments, write_segments
+from qualkit.cases import read_cases
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target) as fh:
+            fh.write("half")
+            raise RuntimeError("boom")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_private_files_are_0600(tmp_path):
+    target = tmp_path / "key.csv"
+    atomic_write_text(target, "secret", private=True)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+def test_private_material_refused_inside_output(tmp_path):
+    with pytest.raises(SafetyError) as info:
+        ensure_private_location(tmp_path / "out" / "key.csv", [tmp_path / "out"], "pseudonym key")
+    assert "outside" in info.value.message
+    ensure_private_location(tmp_path / "private" / "key.csv", [tmp_path / "out"], "pseudonym key")
+
+
+def test_settings_precedence_and_sources(tmp_path):
+    (tmp_path / "qualkit.yaml").write_text(
+        "project: demo\nmodel: en_core_web_sm\nredact:\n  style: tag\n", encoding="utf-8")
+    s = load_settings(tmp_path)
+    assert s.pick("category", "redact.style") == "category"
+    assert s.resolved["redact.style"].source == "command line"
+    assert s.pick(None, "redact.style") == "tag"
+    assert s.resolved["redact.style"].source == "qualkit.yaml:4"
+    assert s.pick(None, "code.unit") == "sentence"
+    assert s.resolved["code.unit"].source == "default"
+    assert s.path(None, "transcripts") == tmp_path / "transcripts"
+
+
+@pytest.mark.parametrize("body,line,what", [
+    ("project: x\nredcat:\n  style: tag\n", 2, "unknown key 'redcat'"),
+    ("redact:\n  style: fancy\n", 2, "unknown redaction style"),
+    ("redact:\n  style: [tag\n", 3, "not valid YAML"),
+])
+def test_bad_project_file_names_line_and_fix(tmp_path, body, line, what):
+    (tmp_path / "qualkit.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    err = info.value
+    assert what in err.message and err.line == line and err.fix
+
+
+GOOD_CODEBOOK = """\
+codebook: t
+title: Test
+themes:
+  - id: violence
+    label: Violence
+    codes:
+      - id: physical
+        label: Physical violence
+        codes:
+          - id: by_customer
+            label: By a customer
+      - id: none
+        label: No violence
+"""
+
+
+def test_codebook_nested_paths(tmp_path):
+    p = tmp_path / "cb.yaml"
+    p.write_text(GOOD_CODEBOOK, encoding="utf-8")
+    cb = load_codebook(p)
+    assert cb.code_paths == ["violence.physical", "violence.physical.by_customer", "violence.none"]
+    assert cb.label_of("violence.physical.by_customer") == "By a customer"
+
+
+@pytest.mark.parametrize("change,line,what", [
+    (("        label: No violence\n", "        label: No violence\n        colour: red\n"), 14, "unknown key 'colour'"),
+    (("      - id: none\n", "      - id: physical\n"), 12, "duplicate code id 'violence.physical'"),
+    (("      - id: none\n", "      - id: No-Violence\n"), 12, "is not valid"),
+    (("        label: No violence\n", ""), 12, "has no 'label'"),
+])
+def test_codebook_errors_name_line_and_fix(tmp_path, change, line, what):
+    p = tmp_path / "cb.yaml"
+    p.write_text(GOOD_CODEBOOK.replace(*change), encoding="utf-8")
+    with pytest.raises(CodebookError) as info:
+        load_codebook(p)
+    assert what in info.value.message
+    assert info.value.line == line
+    assert info.value.fix and str(p) in info.value.message
+
+
+def test_segments_round_trip_and_validation(tmp_path):
+    p = tmp_path / "seg.csv"
+    write_segments(p, [CodedSegment("int01", "family.poor_family", start=0, end=10, text="We were poor"),
+                       CodedSegment("int02", "violence.physical", case="c2", status="rejected")], xlsx=True)
+    df = read_segments(p)
+    assert list(df["case_id"]) == ["int01", "c2"]
+    assert list(df["effective_status"]) == ["suggested", "rejected"]
+    assert int(df["start"].iloc[0]) == 0
+    xdf = read_segments(p.with_suffix(".xlsx"))
+    assert list(xdf["code"]) == ["family.poor_family", "violence.physical"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("document,code,status\nint01,a.b,maybe\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_segments(bad)
+    assert info.value.line == 2 and "unknown status" in info.value.message
+
+
+def test_cases_validation(tmp_path):
+    p = tmp_path / "cases.csv"
+    p.write_text("case,sex,age\nc1,F,14\nc2,M,\n", encoding="utf-8")
+    df = read_cases(p)
+    assert list(df.index) == ["c1", "c2"] and df.loc["c2", "age"] is not None
+    p.write_text("case,sex\nc1,F\nc1,M\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_cases(p)
+    assert info.value.line == 3
+    p.write_text("id,sex\nc1,F\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no 'case' column"):
+        read_cases(p)
+
+
+def test_model_errors_name_the_install_command():
+    from qualkit.nlp import resolve_model_name
+
+    with pytest.raises(ModelNotFoundError) as info:
+        resolve_model_name("en_core_web_nonexistent")
+    assert "pip install" in info.value.message
+    assert resolve_model_name(None)  # something is installed in the test environment
