@@ -17,6 +17,7 @@ from .common import QualkitGroup
 
 # Command modules, in --help order. Each defines register(app).
 COMMAND_MODULES = [
+    "project",
 
 ]
 

@@ -1,0 +1,104 @@
+"""qualkit init / run / config: the study project commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .common import ProjectOption, err_console, out_console, settings_for, warn
+
+
+def init(
+    directory: Path = typer.Argument(..., help="Folder for the new study (created if missing)."),
+    codebook: str = typer.Option("csec-study", "--codebook", "-c",
+                                 help="Shipped codebook to start from (csec-study, fsw-evaluation) or a path to a codebook YAML."),
+    force: bool = typer.Option(False, "--force", help="Rewrite scaffold files that already exist."),
+) -> None:
+    """Scaffold a study: qualkit.yaml, folders, cases.csv header, codebook, table and annex specs.
+
+    Example: qualkit init my-study --codebook fsw-evaluation
+    """
+    from ..project import init_project
+
+    result = init_project(directory, codebook=codebook, force=force)
+    out_console.print(f"Created study in [bold]{result.root}[/]:")
+    for p in result.created:
+        out_console.print(f"  {p}")
+    out_console.print("\nNext steps:")
+    for i, step in enumerate(result.next_steps, 1):
+        out_console.print(f"  {i}. {step}")
+
+
+def run(
+    directory: Optional[Path] = typer.Argument(None, help="Study folder (with qualkit.yaml); default: current folder."),
+    stage: Optional[List[str]] = typer.Option(None, "--stage", "-s", help="Run only these stages (redact, code, tables, annex); repeatable."),
+    force: bool = typer.Option(False, "--force", help="Ignore the run state and redo every stage."),
+) -> None:
+    """Run redact -> code -> tables -> annex on a study, incrementally.
+
+    Unchanged transcripts are not re-coded; a run that was stopped half-way
+    resumes. Private material (key, review report) goes to private/, shareable
+    output to output/.
+
+    Example: qualkit run examples/csec-study
+    """
+    from ..project import STAGES, run_project
+
+    settings = settings_for(directory)
+    if settings.project_file is None:
+        from ..errors import UsageError
+
+        raise UsageError("no qualkit.yaml here", file=directory or Path.cwd(),
+                         fix="give a study folder, or create one with 'qualkit init DIR'")
+    columns = [TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(st: str, done: int, total: int) -> None:
+            if st not in tasks:
+                tasks[st] = bar.add_task(st, total=max(total, 1))
+            bar.update(tasks[st], completed=done, total=max(total, 1))
+
+        summary = run_project(directory, stages=tuple(stage) if stage else STAGES, force=force,
+                              on_progress=on_progress, settings=settings)
+    for result in summary.stages:
+        mark = "[green]✓[/]" if result.ran else "[dim]–[/]"
+        out_console.print(f"{mark} {result.stage:<7} {result.message}")
+    for err in summary.errors:
+        warn(getattr(err, "message", str(err)))
+    if summary.written:
+        out_console.print("\nFiles written:")
+        for p in summary.written:
+            out_console.print(f"  {p}")
+    from ..project import ProjectPaths
+
+    paths = ProjectPaths.from_settings(settings)
+    out_console.print(f"\nPrivate (never share): {paths.private}/  Shareable: {paths.output}/")
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def config(project: Optional[Path] = ProjectOption) -> None:
+    """Show the effective settings and where each one comes from.
+
+    Example: qualkit config --project examples/csec-study
+    """
+    settings = settings_for(project)
+    table = Table(title=f"Settings ({settings.project_file or 'no qualkit.yaml: built-in defaults'})")
+    table.add_column("setting")
+    table.add_column("value")
+    table.add_column("from")
+    for key, setting in settings.effective().items():
+        value = "" if setting.value is None else str(setting.value)
+        table.add_row(key, value, setting.source)
+    out_console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("run")(run)
+    app.command("config")(config)

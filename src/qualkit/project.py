@@ -1,0 +1,402 @@
+"""A study project: scaffold it (``init``) and run the whole pipeline (``run``).
+
+``run_project`` runs redact -> code -> tables -> annex over a study folder,
+keeping private material (key, review report, caches, run state) in the private
+folder and shareable output in the output folder. It is incremental and
+resumable: each stage records what it finished in ``<private>/run-state.json``
+(written atomically after each stage); unchanged transcripts (by content hash)
+are not re-coded, and every output file is written atomically, so a run killed
+half-way leaves either the old or the new version of each file, never a
+partial one, and the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from .config import PROJECT_FILE, Settings, load_settings
+from .errors import ConfigError, InputError, SafetyError, UsageError
+from .fsutil import atomic_write_text, file_sha256, is_inside
+
+ProgressFn = Callable[[str, int, int], None]
+STAGES = ("redact", "code", "tables", "annex")
+STATE_FILE = "run-state.json"
+
+
+# --------------------------------------------------------------------------- shipped material
+
+def shipped_codebooks() -> dict[str, Path]:
+    """Codebooks shipped with qualkit: {name: path}."""
+    folder = resources.files("qualkit") / "data" / "codebooks"
+    out: dict[str, Path] = {}
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.name.endswith((".yaml", ".yml")):
+                out[entry.name.rsplit(".", 1)[0]] = Path(str(entry))
+    return dict(sorted(out.items()))
+
+
+def shipped_file(name: str) -> Path:
+    return Path(str(resources.files("qualkit") / "data" / name))
+
+
+# --------------------------------------------------------------------------- paths of a project
+
+@dataclass
+class ProjectPaths:
+    root: Path
+    transcripts: Path
+    output: Path
+    private: Path
+    cases: Path | None
+    codebook: Path | None
+    key: Path
+    review_report: Path
+    redacted: Path
+    segments: Path
+    table_spec: Path | None
+    tables_out: Path
+    annex_spec: Path | None
+    annex_out: Path
+    annex_template: Path | None
+    names: Path | None
+    keep: Path | None
+    state: Path
+    cache: Path
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "ProjectPaths":
+        if s.project_file is None:
+            raise UsageError("no qualkit.yaml found", fix="run in a study folder, give its path, or create one with 'qualkit init DIR'")
+        output = s.path(None, "output")
+        private = s.path(None, "private")
+        fmt = s.pick(None, "tables.format")
+        paths = cls(
+            root=s.root,
+            transcripts=s.path(None, "transcripts"),
+            output=output,
+            private=private,
+            cases=s.path(None, "cases"),
+            codebook=s.path(None, "codebook"),
+            key=s.path(None, "redact.key") or private / "redaction-key.csv",
+            review_report=private / "redaction-review.html",
+            redacted=output / "transcripts",
+            segments=s.path(None, "code.segments") or output / "segments.csv",
+            table_spec=s.path(None, "tables.spec"),
+            tables_out=s.path(None, "tables.output") or output / f"tables.{fmt}",
+            annex_spec=s.path(None, "annex.spec"),
+            annex_out=s.path(None, "annex.output") or output / "annex.docx",
+            annex_template=s.path(None, "annex.template"),
+            names=s.path(None, "redact.names"),
+            keep=s.path(None, "redact.keep"),
+            state=private / STATE_FILE,
+            cache=private / "cache",
+        )
+        paths.check(s)
+        return paths
+
+    def check(self, s: Settings) -> None:
+        where = str(s.project_file)
+        if is_inside(self.output, self.transcripts):
+            raise ConfigError("the output folder is inside the transcripts folder", file=where,
+                              fix="put output/ beside transcripts/, not in it")
+        if is_inside(self.private, self.output) or is_inside(self.output, self.private):
+            raise SafetyError("the private folder and the output folder overlap", file=where,
+                              fix="keep private/ (key, review report) apart from output/ (shareable)")
+        for what, p in (("pseudonym key", self.key), ("review report", self.review_report)):
+            if is_inside(p, self.output):
+                raise SafetyError(f"the {what} would be inside the output folder", file=where,
+                                  fix="point redact.key to the private folder")
+        if not self.transcripts.is_dir():
+            raise InputError("transcripts folder not found", file=self.transcripts,
+                             fix=f"create it and add transcripts, or set 'transcripts:' in {PROJECT_FILE}")
+
+
+# --------------------------------------------------------------------------- run state
+
+def _load_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}  # a damaged state only costs a full re-run
+
+
+def _save_state(path: Path, state: dict) -> None:
+    atomic_write_text(path, json.dumps(state, indent=1, sort_keys=True), private=True)
+
+
+def _settings_fingerprint(*parts) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, Path):
+            h.update(file_sha256(p).encode() if p.is_file() else b"-")
+        else:
+            h.update(repr(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class StageResult:
+    stage: str
+    ran: bool
+    message: str
+    written: list[Path] = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    stages: list[StageResult] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[Path]:
+        return [p for s in self.stages for p in s.written]
+
+    @property
+    def errors(self) -> list:
+        return [e for s in self.stages for e in s.errors]
+
+
+# --------------------------------------------------------------------------- init
+
+PROJECT_TEMPLATE = """\
+# qualkit study project. Every qualkit command run in this folder (or given
+# --project {name}) reads its defaults here: command line > this file > built-in defaults.
+# Paths are relative to this file. `qualkit config` shows the effective settings.
+project: {name}
+
+transcripts: transcripts/     # ORIGINAL transcripts (.txt .md .docx .vtt .srt): never shared
+output: output/               # shareable: redacted transcripts, segments, tables, annex
+private: private/             # PRIVATE: pseudonym key, review report, caches; never share, never inside output/
+cases: cases.csv              # one row per respondent: case id + attributes
+codebook: codebook.yaml       # themes and codes (copied from qualkit's {codebook} codebook)
+# model: en_core_web_sm       # spaCy pipeline; default: the best installed English pipeline
+
+redact:
+  style: pseudonym            # tag ([PERSON 3]) | pseudonym (realistic names) | category ([PERSON])
+  names: private/names.txt    # real names, aliases, villages of this study: always redacted
+  keep: keep.txt              # words never replaced (organisations, terms)
+  keep_countries: true        # leave country names (analysis needs them)
+
+code:
+  unit: sentence              # sentence | turn | paragraph
+  xlsx: true                  # also write output/segments.xlsx for review
+
+tables:
+  spec: tables.yaml
+  format: xlsx                # csv | xlsx | md
+
+annex:
+  spec: annex.yaml
+"""
+
+NAMES_TEMPLATE = """\
+# Study-specific identifiers that must always be redacted, one per line:
+# participants' real names and nicknames, aliases, villages, workplaces.
+# Matched case- and diacritic-insensitively. This file is PRIVATE: keep it in private/.
+"""
+
+KEEP_TEMPLATE = """\
+# Words and phrases never replaced by `qualkit redact`, one per line
+# (organisations, programme names, terms that look like names).
+Viet Nam
+UNICEF
+"""
+
+CASES_HEADERS = {
+    "csec-study": "case,category,interview_type,group,sex,age_now,age_first,province,setting,education,customers_per_day",
+    "fsw-evaluation": "case,category,interview_type,sex,age,province,club_member,years_in_sex_work",
+}
+GENERIC_CASES_HEADER = "case,category,interview_type,sex,age,province"
+
+
+@dataclass
+class InitResult:
+    root: Path
+    created: list[Path]
+    next_steps: list[str]
+
+
+def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool = False) -> InitResult:
+    """Scaffold a study folder. Refuses to overwrite an existing project unless *force*."""
+    root = Path(root)
+    project_file = root / PROJECT_FILE
+    if project_file.exists() and not force:
+        raise UsageError("a study project already exists here", file=project_file,
+                         fix="use another folder, or --force to rewrite the scaffold files")
+    books = shipped_codebooks()
+    if codebook in books:
+        source, cb_name = books[codebook], codebook
+    elif Path(codebook).is_file():
+        source, cb_name = Path(codebook), Path(codebook).stem
+    else:
+        raise UsageError(f"unknown codebook '{codebook}'",
+                         fix=f"use one of {', '.join(books) or '(none shipped)'} or a path to a codebook YAML")
+    # validate before copying: a broken codebook must not start a study
+    from .codebook import load_codebook
+
+    load_codebook(source)
+    created: list[Path] = []
+
+    def write(rel: str, text: str, *, private: bool = False) -> None:
+        path = root / rel
+        if path.exists() and not force:
+            return
+        atomic_write_text(path, text, private=private)
+        created.append(path)
+
+    for folder in ("transcripts", "output"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    priv = root / "private"
+    priv.mkdir(parents=True, exist_ok=True)
+    os.chmod(priv, 0o700)
+    write(PROJECT_FILE, PROJECT_TEMPLATE.format(name=root.resolve().name, codebook=cb_name))
+    write("codebook.yaml", source.read_text(encoding="utf-8"))
+    write("cases.csv", CASES_HEADERS.get(cb_name, GENERIC_CASES_HEADER) + "\n")
+    write("keep.txt", KEEP_TEMPLATE)
+    write("private/names.txt", NAMES_TEMPLATE, private=True)
+    for spec in ("tables.yaml", "annex.yaml"):
+        example = shipped_file(f"project/{cb_name}-{spec}")
+        if not example.is_file():
+            example = shipped_file(f"project/generic-{spec}")
+        if example.is_file():
+            write(spec, example.read_text(encoding="utf-8"))
+    gitignore = "# never commit originals or private material\ntranscripts/\nprivate/\n"
+    write(".gitignore", gitignore)
+    steps = [
+        f"put the original transcripts in {root / 'transcripts'}/ (.txt .md .docx .vtt .srt)",
+        f"list participants' real names and aliases in {root / 'private' / 'names.txt'}",
+        f"fill in {root / 'cases.csv'} (one row per respondent; case = file name without extension)",
+        f"run: qualkit run {root}",
+    ]
+    return InitResult(root=root, created=created, next_steps=steps)
+
+
+# --------------------------------------------------------------------------- run
+
+def run_project(
+    project: str | Path | None = None,
+    *,
+    stages: tuple[str, ...] = STAGES,
+    force: bool = False,
+    on_progress: ProgressFn | None = None,
+    settings: Settings | None = None,
+) -> RunSummary:
+    """Run the study pipeline. *on_progress(stage, done, total)* reports progress."""
+    s = settings or load_settings(project)
+    paths = ProjectPaths.from_settings(s)
+    for st in stages:
+        if st not in STAGES:
+            raise UsageError(f"unknown stage '{st}'", fix=f"use one of {', '.join(STAGES)}")
+    paths.private.mkdir(parents=True, exist_ok=True)
+    os.chmod(paths.private, 0o700)
+    paths.output.mkdir(parents=True, exist_ok=True)
+    state = {} if force else _load_state(paths.state)
+    report = on_progress or (lambda stage, done, total: None)
+    summary = RunSummary()
+    runners = {"redact": _stage_redact, "code": _stage_code, "tables": _stage_tables, "annex": _stage_annex}
+    for stage in STAGES:
+        if stage not in stages:
+            continue
+        result = runners[stage](s, paths, state, report)
+        summary.stages.append(result)
+        _save_state(paths.state, state)
+    return summary
+
+
+def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+    from .redact import RedactOptions, redact_corpus
+
+    opts = RedactOptions(
+        style=s.pick(None, "redact.style"),
+        model=s.pick(None, "model"),
+        names_file=paths.names if paths.names and paths.names.is_file() else None,
+        keep_file=paths.keep if paths.keep and paths.keep.is_file() else None,
+        keep_countries=bool(s.pick(None, "redact.keep_countries")),
+        workers=int(s.pick(None, "redact.workers") or 1),
+        cache_dir=paths.cache,
+    )
+    result = redact_corpus(
+        [paths.transcripts], paths.redacted, paths.key, opts,
+        report_path=paths.review_report,
+        on_progress=lambda done, total, *_: report("redact", done, total),
+    )
+    written = list(getattr(result, "written", []) or [])
+    errors = list(getattr(result, "errors", []) or [])
+    n = len(getattr(result, "documents", []) or [])
+    state["redact"] = {"documents": n}
+    return StageResult("redact", True, f"{n} transcript(s) redacted into {paths.redacted}", written, errors)
+
+
+def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+    if paths.codebook is None or not paths.codebook.is_file():
+        return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
+    from .codebook import load_codebook
+    from .coding import code_documents, merge_with_previous
+    from .readers import iter_inputs, read_document
+    from .segments import read_segments, write_segments
+
+    codebook = load_codebook(paths.codebook)
+    unit = s.pick(None, "code.unit")
+    fingerprint = _settings_fingerprint(paths.codebook, unit, s.pick(None, "model"))
+    prev_state = state.get("code", {})
+    old_hashes: dict[str, str] = prev_state.get("documents", {}) if prev_state.get("fingerprint") == fingerprint else {}
+    inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
+    hashes = {f.rel.with_suffix("").as_posix(): file_sha256(f.path) for f in inputs}
+    changed = [f for f in inputs if old_hashes.get(f.rel.with_suffix("").as_posix()) != hashes[f.rel.with_suffix("").as_posix()]]
+    if not paths.segments.is_file():
+        changed = inputs
+    removed = set(old_hashes) - set(hashes)
+    if not changed and not removed:
+        report("code", len(inputs), len(inputs))
+        return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
+    docs = (read_document(f.path, rel=f.rel) for f in changed)
+    new_rows = code_documents(docs, codebook, unit=unit, model=s.pick(None, "model"),
+                              on_progress=lambda done, total, *_: report("code", done, len(changed)))
+    previous = read_segments(paths.segments) if paths.segments.is_file() else None
+    recoded = {Path(f.path).stem for f in changed} | removed
+    merged = merge_with_previous(new_rows, previous, recoded_documents=recoded)
+    written = write_segments(paths.segments, merged, xlsx=bool(s.pick(None, "code.xlsx")))
+    state["code"] = {"fingerprint": fingerprint, "documents": hashes}
+    return StageResult("code", True, f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows", written)
+
+
+def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+    if paths.table_spec is None or not paths.table_spec.is_file():
+        return StageResult("tables", False, "skipped: no table spec (set 'tables: spec:' in qualkit.yaml)")
+    from .tables import write_table_set
+
+    report("tables", 0, 1)
+    written = write_table_set(
+        paths.table_spec,
+        segments=paths.segments if paths.segments.is_file() else None,
+        cases=paths.cases,
+        codebook=paths.codebook,
+        output=paths.tables_out,
+        fmt=s.pick(None, "tables.format"),
+    )
+    report("tables", 1, 1)
+    return StageResult("tables", True, f"tables written to {paths.tables_out}", list(written))
+
+
+def _stage_annex(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+    if paths.annex_spec is None or not paths.annex_spec.is_file():
+        return StageResult("annex", False, "skipped: no annex spec (set 'annex: spec:' in qualkit.yaml)")
+    from .annex import build_annex
+
+    report("annex", 0, 1)
+    out = build_annex(paths.annex_spec, paths.annex_out, template=paths.annex_template,
+                      key=paths.key if paths.key.is_file() else None, settings=s)
+    report("annex", 1, 1)
+    return StageResult("annex", True, f"annex written to {paths.annex_out}", [Path(out)])
