@@ -1,0 +1,671 @@
+"""De-identify a corpus: detect, propagate study-wide, replace, write, log, review.
+
+Two passes, streaming (the corpus is never held in memory):
+
+1. *detect*: every document is read, the rule detectors run on its text and
+   its chunks go through ONE ``nlp.pipe`` stream (tok2vec + ner). The spans
+   found (offsets only) and the capitalised words of the study (to keep
+   pseudonyms out of it) are kept; with ``workers > 1`` this pass runs in
+   worker processes that each load the model once.
+2. *write*: every document is read again; every original found anywhere in
+   the study (and every original already in the key, and every ``--names``
+   entry) is looked up in it, spans are merged, replacements come from the
+   key, and the format writer writes the redacted copy.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from ..documents import Document
+from ..errors import InputError, QualkitError, SafetyError, UsageError
+from ..fsutil import PRIVATE_MODE, atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside
+from ..readers import InputFile, iter_inputs, read_document
+from .detectors import RuleDetector, ner_spans
+from .fold import has_diacritics
+from .key import STYLES, RedactionKey
+from .lexicon import lexicon, phrase_key, tokens_of
+from .phrases import Entry, PhraseIndex, TokenView
+from .spans import LABELS, Span, apply_keep, merge_spans, trim
+
+#: Bump when detection changes, so cached detections are recomputed.
+DETECTOR_VERSION = "1"
+CHUNK_CHARS = 4000
+LOG_NAME = "redaction-log.csv"
+LOG_COLUMNS = ("document", "file", "start", "end", "label", "replacement", "detector", "out_start", "out_end")
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass
+class RedactOptions:
+    style: str = "pseudonym"
+    model: str | None = None
+    names_file: Path | None = None
+    keep_file: Path | None = None
+    keep_countries: bool = True
+    workers: int = 1
+    dry_run: bool = False
+    cache_dir: Path | None = None
+    #: labels to replace (None = all of LABELS)
+    labels: Sequence[str] | None = None
+    #: run the spaCy NER (False: rules, lists and the key only)
+    use_ner: bool = True
+    #: keep every document's final spans in the result (for scoring)
+    collect_spans: bool = False
+    batch_size: int = 64
+
+    def settings_hash(self) -> str:
+        return hashlib.sha256(f"{DETECTOR_VERSION}|{CHUNK_CHARS}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class DocSpans:
+    """Final spans of one document (for scoring): (start, end, label, detector, replacement)."""
+
+    path: Path
+    rel: str
+    text_len: int
+    spans: list[tuple[int, int, str, str, str]]
+
+
+@dataclass
+class RedactResult:
+    documents: int = 0
+    written: list[Path] = field(default_factory=list)
+    errors: list[QualkitError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    by_label: Counter = field(default_factory=Counter)
+    by_detector: Counter = field(default_factory=Counter)
+    replacements: int = 0
+    key_entries: int = 0
+    key_added: int = 0
+    key_path: Path | None = None
+    log_path: Path | None = None
+    report_path: Path | None = None
+    model: str | None = None
+    cached: int = 0
+    spans: dict[str, DocSpans] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- study lists ----------------------------------------------------------------------------
+
+_LABEL_PREFIX = {lab: lab for lab in LABELS} | {"LOCATION": "PLACE", "GPE": "PLACE", "NAME": "PERSON", "ORG": "FACILITY"}
+
+
+def _read_list(path: Path, what: str) -> list[tuple[int, str]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=path, fix="check the path") from None
+    except OSError as exc:
+        raise InputError(f"{what} cannot be read ({exc.strerror})", file=path, fix="check its permissions") from None
+    from ..readers import decode_bytes
+
+    text = decode_bytes(raw, path=path)[0]
+    out = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append((i, line))
+    return out
+
+
+def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str]]:
+    """``--names`` entries as (text, label). A line may start with ``PLACE:`` etc."""
+    if path is None:
+        return []
+    out = []
+    for _line, entry in _read_list(Path(path), "names list"):
+        label = None
+        head, sep, rest = entry.partition(":")
+        if sep and head.strip().upper() in _LABEL_PREFIX and rest.strip():
+            label, entry = _LABEL_PREFIX[head.strip().upper()], rest.strip()
+        out.append((entry, label or guess_label(entry, rules)))
+    return out
+
+
+def guess_label(entry: str, rules: RuleDetector) -> str:
+    toks = tokens_of(entry)
+    if "@" in entry:
+        return "EMAIL"
+    if sum(c.isdigit() for c in entry) >= 7:
+        return "PHONE"
+    if toks and rules.gaz_index.get(tuple(toks)) is not None:
+        return "PLACE"
+    view = TokenView(entry)
+    for sp in rules.keyword_spans(view):
+        return sp.label
+    return "PERSON"
+
+
+def load_keep(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    return frozenset(phrase_key(e) for _l, e in _read_list(Path(path), "keep list") if phrase_key(e))
+
+
+# --- the detector (one per process) -------------------------------------------------------------
+
+
+class Detector:
+    """Everything that finds spans in one document; loads the model lazily, once."""
+
+    def __init__(self, opts: RedactOptions) -> None:
+        self.opts = opts
+        self.rules = RuleDetector()
+        self.names = load_names(opts.names_file, self.rules)
+        self.keep = load_keep(opts.keep_file)
+        self.labels = frozenset(opts.labels) if opts.labels else frozenset(LABELS)
+        self.names_index = PhraseIndex()
+        for text, label in self.names:
+            toks = tokens_of(text)
+            if not toks:
+                continue
+            self.names_index.add(toks, Entry(label, "names-list"))
+            if label == "PERSON" and len(toks) > 1:
+                for part in self.name_components(text, toks):
+                    self.names_index.add((part,), Entry("PERSON", "names-list", title_case=True))
+        self._nlp = None
+
+    # -- model -----------------------------------------------------------------------
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            from ..nlp import load_pipeline
+
+            self._nlp = load_pipeline(self.opts.model, "ner")
+        return self._nlp
+
+    def model_id(self) -> str:
+        if not self.opts.use_ner:
+            return "none"
+        meta = getattr(self.nlp, "meta", {}) or {}
+        return f"{meta.get('lang', '?')}_{meta.get('name', '?')}-{meta.get('version', '?')}"
+
+    # -- helpers ---------------------------------------------------------------------
+    def name_components(self, text: str, toks: list[str] | None = None) -> list[str]:
+        """Parts of a multi-word person name that identify on their own (given names, rare surnames)."""
+        lex = self.rules.lex
+        toks = toks if toks is not None else tokens_of(text)
+        out = []
+        for t in toks:
+            if not t.isalpha() or len(t) < 3 and not has_diacritics(text):
+                continue
+            if t in lex.surnames or t in lex.middles and t not in lex.given or t in lex.stop or t in lex.generic \
+                    or t in lex.titles or t in lex.ambiguous or t in lex.countries:
+                continue
+            if self.rules.gaz_index.get((t,)) is not None:
+                continue
+            out.append(t)
+        return out
+
+    def finish(self, text: str, spans: Iterable[Span]) -> list[Span]:
+        """Trim, merge, apply the keep list and the label filter."""
+        trimmed = [t for t in (trim(text, s) for s in spans) if t is not None]
+        merged = merge_spans(trimmed)
+        extra = self.rules.expand_lists(text, merged)
+        if extra:
+            merged = merge_spans(merged + extra)
+        kept = apply_keep(text, merged, self.keep, self.opts.keep_countries)
+        return [s for s in kept if s.label in self.labels]
+
+    def rule_spans(self, text: str, turns=None, view: TokenView | None = None) -> list[Span]:
+        view = view or TokenView(text)
+        spans = self.rules.detect(text, view, turns)
+        for i, k, entry in self.names_index.finditer(view):
+            spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, "names-list"))
+        return spans
+
+    def ner_for_chunk(self, sdoc, offset: int) -> list[Span]:
+        return ner_spans(sdoc, offset, self.rules)
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Split *text* at line breaks into pieces of at most about *size* characters."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    start = 0
+    while start < n:
+        if n - start <= size:
+            out.append((start, n))
+            break
+        cut = text.rfind("\n", start, start + size)
+        if cut <= start:
+            cut = text.rfind(". ", start, start + size)
+            cut = cut + 1 if cut > start else text.rfind(" ", start, start + size)
+            if cut <= start:
+                cut = start + size
+        out.append((start, cut))
+        start = cut
+    return out
+
+
+# --- pass 1 ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pass1Doc:
+    index: int
+    path: Path
+    rel: Path
+    sha: str = ""
+    spans: list[tuple[int, int, str, str]] = field(default_factory=list)
+    error: QualkitError | None = None
+    vocab: set[str] = field(default_factory=set)
+    cached: bool = False
+
+
+class _Cache:
+    def __init__(self, folder: Path | None, model_id: str, settings: str) -> None:
+        self.folder = Path(folder) if folder else None
+        self.salt = f"{model_id}|{settings}"
+        if self.folder:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.folder, 0o700)
+
+    def _file(self, sha: str) -> Path:
+        assert self.folder is not None
+        return self.folder / (hashlib.sha256(f"{sha}|{self.salt}".encode()).hexdigest()[:40] + ".json")
+
+    def get(self, sha: str) -> list[tuple[int, int, str, str]] | None:
+        if not self.folder:
+            return None
+        try:
+            data = json.loads(self._file(sha).read_text(encoding="utf-8"))
+            return [tuple(x) for x in data["ner"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, sha: str, spans: list[Span]) -> None:
+        if not self.folder:
+            return
+        atomic_write_text(self._file(sha), json.dumps({"ner": [[s.start, s.end, s.label, s.detector] for s in spans]}),
+                          private=True)
+
+
+def _vocab(view: TokenView) -> set[str]:
+    return {f for f, c in zip(view.folded, view.caps) if c and f.isalpha()}
+
+
+def _pass1_stream(det: Detector, files: Sequence[tuple[int, InputFile]], cache: _Cache,
+                  done: Callable[[Pass1Doc], None]) -> None:
+    """Detect in *files*; call *done* for each document, in any order."""
+    pending: dict[int, tuple[Pass1Doc, str, list[Span], int]] = {}
+    side: list[Pass1Doc] = []
+
+    def flush_side() -> None:
+        while side:
+            done(side.pop(0))
+
+    def feed() -> Iterator[tuple[str, tuple[int, int]]]:
+        for idx, inp in files:
+            rec = Pass1Doc(idx, inp.path, inp.rel)
+            try:
+                doc = read_document(inp.path, rel=inp.rel)
+                rec.sha = file_sha256(inp.path)
+            except QualkitError as exc:
+                rec.error = exc
+                side.append(rec)
+                continue
+            view = TokenView(doc.text)
+            rules = det.rule_spans(doc.text, doc.turns, view)
+            rec.vocab = _vocab(view)
+            cached = cache.get(rec.sha) if det.opts.use_ner else []
+            if cached is not None:
+                rec.cached = bool(det.opts.use_ner)
+                spans = rules + [Span(*c) for c in cached]
+                rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(doc.text, spans)]
+                side.append(rec)
+                continue
+            parts = chunks(doc.text)
+            pending[idx] = (rec, doc.text, rules, len(parts))
+            for a, b in parts:
+                yield doc.text[a:b], (idx, a)
+
+    if not det.opts.use_ner:
+        for _ in feed():
+            pass
+        flush_side()
+        return
+    ner_acc: dict[int, list[Span]] = {}
+    for sdoc, (idx, offset) in det.nlp.pipe(feed(), as_tuples=True, batch_size=det.opts.batch_size):
+        flush_side()
+        ner_acc.setdefault(idx, []).extend(det.ner_for_chunk(sdoc, offset))
+        rec, text, rules, left = pending[idx]
+        left -= 1
+        if left:
+            pending[idx] = (rec, text, rules, left)
+            continue
+        del pending[idx]
+        ner = ner_acc.pop(idx)
+        cache.put(rec.sha, ner)
+        rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(text, rules + ner)]
+        done(rec)
+    flush_side()
+
+
+# worker processes ---------------------------------------------------------------------------
+_worker_det: Detector | None = None
+_worker_cache: _Cache | None = None
+
+
+def _worker_init(opts: RedactOptions, model_id: str) -> None:
+    global _worker_det, _worker_cache
+    _worker_det = Detector(opts)
+    if opts.use_ner:
+        _ = _worker_det.nlp
+    _worker_cache = _Cache(opts.cache_dir, model_id, opts.settings_hash())
+
+
+def _worker_run(batch: list[tuple[int, InputFile]]) -> list[Pass1Doc]:
+    assert _worker_det is not None and _worker_cache is not None
+    out: list[Pass1Doc] = []
+    _pass1_stream(_worker_det, batch, _worker_cache, out.append)
+    return out
+
+
+# --- the corpus ---------------------------------------------------------------------------------------
+
+
+def _writer():
+    try:
+        from ..writers import write_redacted
+    except ImportError:
+        raise QualkitError("the format writers (qualkit.writers.write_redacted) are not installed",
+                           fix="install the complete qualkit package") from None
+    return write_redacted
+
+
+def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | None,
+                    report_path: Path | None = None, cache_dir: Path | None = None) -> None:
+    """Refuse an output folder inside an input folder, and private files inside the output."""
+    for inp in inputs:
+        p = Path(inp)
+        if p.is_dir() and is_inside(output_dir, p):
+            raise UsageError("the output folder is inside the input folder", file=output_dir,
+                             fix=f"choose an output folder outside {p}")
+        if p.is_file() and is_inside(p, output_dir):
+            raise UsageError("an input file is inside the output folder", file=p,
+                             fix="choose a new, separate output folder")
+    if key_path is not None:
+        ensure_private_location(key_path, [output_dir], "pseudonym key")
+        for inp in inputs:
+            if Path(inp).is_dir() and is_inside(key_path, inp):
+                raise SafetyError("the pseudonym key would be written inside the input folder", file=key_path,
+                                  fix="keep the key in a private folder of its own")
+    if report_path is not None:
+        ensure_private_location(report_path, [output_dir], "review report")
+    if cache_dir is not None:
+        ensure_private_location(cache_dir, [output_dir], "detection cache")
+
+
+class Replacer:
+    """Turns spans into replacement text from the key; also redacts arbitrary strings."""
+
+    def __init__(self, det: Detector, key: RedactionKey, index: PhraseIndex) -> None:
+        self.det = det
+        self.key = key
+        self.index = index
+        self._memo: dict[tuple[str, str], str] = {}
+
+    def spans_for(self, text: str, base: list[Span], view: TokenView | None = None) -> list[Span]:
+        view = view or TokenView(text)
+        spans = list(base)
+        for i, k, entry in self.index.finditer(view):
+            spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, entry.source))
+        return self.det.finish(text, spans)
+
+    def items(self, text: str, spans: list[Span], document: str) -> list[tuple[int, int, str, str, str]]:
+        out = []
+        for s in spans:
+            original = text[s.start:s.end]
+            entry = self.key.assign(original, s.label, document)
+            out.append((s.start, s.end, entry.label, entry.replacement_for(self.key.style), s.detector))
+        return out
+
+    def redact_string(self, text: str, document: str) -> str:
+        """Redact a string that is not part of the document body (headers, comments, properties...)."""
+        if not text or not any(c.isalnum() for c in text):
+            return text
+        memo_key = (text, document)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        view = TokenView(text)
+        base = self.det.rule_spans(text, None, view)
+        if self.det.opts.use_ner and len(text) < 100_000:
+            base += self.det.ner_for_chunk(self.det.nlp(text), 0)
+        spans = self.spans_for(text, base, view)
+        items = self.items(text, spans, document)
+        out = apply_items(text, items)
+        if len(self._memo) < 10_000:
+            self._memo[memo_key] = out
+        return out
+
+
+def apply_items(text: str, items: Sequence[tuple]) -> str:
+    parts = []
+    pos = 0
+    for s, e, _label, rep, *_ in items:
+        parts.append(text[pos:s])
+        parts.append(rep)
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[str, ...], Entry] | None:
+    toks = tuple(tokens_of(original))
+    if not toks:
+        return None
+    single_word = len(toks) == 1 and toks[0].isalpha()
+    return toks, Entry(label, source, title_case=single_word)
+
+
+def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, str]],
+                derived: dict[str, str]) -> PhraseIndex:
+    """Every identifier known to the study, for study-wide propagation."""
+    index = PhraseIndex()
+    lex = det.rules.lex
+    for k, e in key.entries.items():
+        if k in det.keep or (det.opts.keep_countries and k in lex.countries):
+            continue
+        got = _propagation_entry(e.original, e.label, "key")
+        if got:
+            index.add(*got)
+    for k, (original, label) in found.items():
+        got = _propagation_entry(original, label, "propagation")
+        if got and k not in det.keep:
+            index.add(*got)
+    for part, label in derived.items():
+        if part not in det.keep and part not in lex.countries:
+            index.add((part,), Entry(label, "derived", title_case=True))
+    for phrase, entry in det.names_index.phrases.items():
+        index.add(phrase, entry, replace=True)
+    return index
+
+
+def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: RedactOptions | None = None,
+                  report_path: Path | None = None, on_progress: ProgressCallback | None = None) -> RedactResult:
+    """Redact every transcript under *inputs* into *output_dir* (see module docs)."""
+    opts = opts or RedactOptions()
+    if opts.style not in STYLES:
+        raise UsageError(f"unknown style '{opts.style}'", fix="use tag, pseudonym or category")
+    output_dir = Path(output_dir)
+    key_path = Path(key_path)
+    check_locations(inputs, output_dir, key_path, report_path, opts.cache_dir)
+    progress = on_progress or (lambda stage, done, total: None)
+    result = RedactResult(key_path=key_path, report_path=report_path)
+
+    det = Detector(opts)
+    key = RedactionKey(key_path, style=opts.style)
+    model_id = det.model_id() if opts.use_ner else "none"
+    result.model = model_id
+
+    files: list[tuple[int, InputFile]] = []
+    for raw in inputs:
+        try:
+            for inp in iter_inputs([raw], all_files=True):
+                files.append((len(files), inp))
+        except QualkitError as exc:
+            result.errors.append(exc)
+    total = len(files)
+
+    # pass 1: detection
+    records: dict[int, Pass1Doc] = {}
+    vocab: set[str] = set()
+    progress("detect", 0, total)
+
+    def collect(rec: Pass1Doc) -> None:
+        records[rec.index] = rec
+        vocab.update(rec.vocab)
+        rec.vocab = set()
+        progress("detect", len(records), total)
+
+    cache = _Cache(opts.cache_dir, model_id, opts.settings_hash())
+    workers = max(1, int(opts.workers or 1))
+    if workers > 1 and len(files) > 1:
+        size = max(1, min(16, len(files) // (workers * 4) or 1))
+        batches = [files[i:i + size] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(opts, model_id)) as pool:
+            for recs in pool.map(_worker_run, batches):
+                for rec in recs:
+                    collect(rec)
+    else:
+        _pass1_stream(det, files, cache, collect)
+
+    # study-wide originals
+    found: dict[str, tuple[str, str]] = {}
+    derived: dict[str, str] = {}
+    for idx in sorted(records):
+        rec = records[idx]
+        if rec.error is not None:
+            continue
+        if not rec.spans:
+            continue
+        try:
+            text = read_document(rec.path, rel=rec.rel).text
+        except QualkitError as exc:  # changed under our feet
+            rec.error = exc
+            continue
+        for s, e, label, detector in rec.spans:
+            original = text[s:e]
+            k = phrase_key(original)
+            if not k:
+                continue
+            found.setdefault(k, (original, label))
+            if label == "PERSON" and detector not in ("derived",):
+                toks = tokens_of(original)
+                if len(toks) > 1:
+                    for part in det.name_components(original, toks):
+                        derived.setdefault(part, "PERSON")
+    key.avoid_words(vocab)
+    for text_, _label in det.names:
+        key.avoid_words(tokens_of(text_))
+    del vocab
+    index = build_index(det, key, found, derived)
+    replacer = Replacer(det, key, index)
+
+    # pass 2: replace and write
+    write = None if opts.dry_run else _writer()
+    log_handle = None
+    log_ctx = None
+    report = None
+    if report_path is not None:
+        from .report import ReviewReport
+
+        report = ReviewReport(report_path)
+    if not opts.dry_run:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        log_ctx = atomic_open(output_dir / LOG_NAME, "w", newline="")
+        log_handle = log_ctx.__enter__()
+        log_writer = csv.writer(log_handle, lineterminator="\n")
+        log_writer.writerow(LOG_COLUMNS)
+    ok = False
+    try:
+        progress("write", 0, total)
+        for n, idx in enumerate(sorted(records), start=1):
+            rec = records[idx]
+            if rec.error is not None:
+                result.errors.append(rec.error)
+                progress("write", n, total)
+                continue
+            try:
+                doc = read_document(rec.path, rel=rec.rel)
+                rel = rec.rel.as_posix()
+                view = TokenView(doc.text)
+                base = [Span(*s) for s in rec.spans]
+                spans = replacer.spans_for(doc.text, base, view)
+                items = replacer.items(doc.text, spans, rel)
+                if write is not None:
+                    out_path = output_dir / rec.rel
+                    if out_path.resolve() == Path(rec.path).resolve():
+                        raise SafetyError("the output would overwrite its input", file=rec.path,
+                                          fix="choose a separate output folder")
+                    write(doc, [(s, e, r) for s, e, _l, r, _d in items], out_path,
+                          redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel))
+                    result.written.append(out_path)
+                    shift = 0
+                    for s, e, label, rep, detector in items:
+                        log_writer.writerow([doc.id, rel, s, e, label, rep, detector, s + shift, s + shift + len(rep)])
+                        shift += len(rep) - (e - s)
+                if report is not None:
+                    report.add(rel, doc.text, items)
+                for _s, _e, label, _r, detector in items:
+                    result.by_label[label] += 1
+                    result.by_detector[detector] += 1
+                result.replacements += len(items)
+                result.documents += 1
+                result.cached += int(rec.cached)
+                if opts.collect_spans:
+                    result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
+                for w in doc.warnings:
+                    result.warnings.append(f"{rec.path}: {w}")
+            except QualkitError as exc:
+                result.errors.append(exc)
+            except OSError as exc:
+                result.errors.append(InputError(f"cannot write the redacted copy ({exc.strerror or exc})",
+                                                file=rec.path, fix="check the output folder's permissions and free space"))
+            progress("write", n, total)
+        ok = True
+    finally:
+        if log_ctx is not None:
+            if ok:
+                log_ctx.__exit__(None, None, None)
+                result.log_path = output_dir / LOG_NAME
+            else:
+                import sys
+
+                log_ctx.__exit__(*sys.exc_info())
+        if report is not None:
+            if ok:
+                report.close(notes=[f"model: {model_id}", f"style: {opts.style}"])
+            else:
+                report.abort()
+    result.key_added = key.added
+    result.key_entries = len(key)
+    if not opts.dry_run:
+        key.save()
+    return result
+
+
+def make_redactor(key_path: Path | None, opts: RedactOptions | None = None,
+                  extra_originals: Iterable[tuple[str, str]] = ()) -> Replacer:
+    """A :class:`Replacer` over the key alone (for redacting loose strings outside a run)."""
+    opts = opts or RedactOptions()
+    det = Detector(opts)
+    key = RedactionKey(key_path, style=opts.style)
+    found = {phrase_key(o): (o, label) for o, label in extra_originals}
+    return Replacer(det, key, build_index(det, key, found, {}))

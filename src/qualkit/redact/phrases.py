@@ -1,0 +1,147 @@
+"""Fast lookup of many folded phrases in a text (names list, key, propagation, gazetteer).
+
+Texts are split once into word tokens over the folded view (see :class:`TokenView`);
+a phrase is a sequence of folded tokens. Lookup walks the tokens once, testing
+only tokens that start some phrase, longest phrase first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .fold import fold_text
+from .lexicon import WORD_RE
+
+#: characters allowed between two words of one phrase ("Hà Nội", "Ba-Vi", "05/06", "a.b@c")
+_GAP_OK = frozenset(" \t\u00a0-–/.()+@:_'’&")
+
+
+class TokenView:
+    """Word tokens of a text: original offsets, folded form, capitalisation."""
+
+    __slots__ = ("text", "starts", "ends", "folded", "caps")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        ft = fold_text(text)
+        starts: list[int] = []
+        ends: list[int] = []
+        folded: list[str] = []
+        caps: list[bool] = []
+        if ft.orig is None:
+            for m in WORD_RE.finditer(ft.text):
+                s = m.start()
+                starts.append(s)
+                ends.append(m.end())
+                folded.append(m.group())
+                c = text[s]
+                caps.append(c.isupper() or c.isdigit())
+        else:
+            for m in WORD_RE.finditer(ft.text):
+                s = ft.to_orig(m.start())
+                e = ft.to_orig(m.end() - 1) + 1
+                while e < len(text) and "\u0300" <= text[e] <= "\u036f":
+                    e += 1
+                starts.append(s)
+                ends.append(e)
+                folded.append(m.group())
+                c = text[s]
+                caps.append(c.isupper() or c.isdigit())
+        self.starts = starts
+        self.ends = ends
+        self.folded = folded
+        self.caps = caps
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def gap(self, i: int) -> str:
+        """Text between token i and token i+1."""
+        return self.text[self.ends[i] : self.starts[i + 1]]
+
+    def joined(self, i: int) -> bool:
+        """Token i+1 continues a phrase with token i (short gap, no line break or comma)."""
+        if i + 1 >= len(self.starts):
+            return False
+        a, b = self.ends[i], self.starts[i + 1]
+        if b - a > 3:
+            return False
+        gap = self.text[a:b]
+        if not all(c in _GAP_OK for c in gap):
+            return False
+        if "." in gap and gap.endswith(" ") and not self.folded[i].isdigit() and len(self.folded[i]) > 2:
+            return False  # end of a sentence
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    label: str
+    source: str  # "names-list" | "key" | "propagation" | "derived" | "gazetteer"
+    title_case: bool = False  # every token must start with a capital (or digit) in the text
+
+
+class PhraseIndex:
+    """Folded phrase -> :class:`Entry`; finds the longest non-overlapping matches."""
+
+    def __init__(self) -> None:
+        self.phrases: dict[tuple[str, ...], Entry] = {}
+        self.first: dict[str, int] = {}  # first token -> longest phrase length starting with it
+
+    def __len__(self) -> int:
+        return len(self.phrases)
+
+    def add(self, tokens: tuple[str, ...] | list[str], entry: Entry, *, replace: bool = False) -> None:
+        tokens = tuple(tokens)
+        if not tokens:
+            return
+        if not replace and tokens in self.phrases:
+            old = self.phrases[tokens]
+            # a case-insensitive entry beats a title-case one
+            if old.title_case and not entry.title_case:
+                self.phrases[tokens] = entry
+            return
+        self.phrases[tokens] = entry
+        n = len(tokens)
+        if self.first.get(tokens[0], 0) < n:
+            self.first[tokens[0]] = n
+
+    def discard(self, tokens: tuple[str, ...]) -> None:
+        self.phrases.pop(tuple(tokens), None)
+
+    def get(self, tokens: tuple[str, ...]) -> Entry | None:
+        return self.phrases.get(tuple(tokens))
+
+    def finditer(self, view: TokenView) -> Iterator[tuple[int, int, Entry]]:
+        """Yield (token start index, token end index (exclusive), entry), left to right."""
+        folded = view.folded
+        caps = view.caps
+        first = self.first
+        phrases = self.phrases
+        n = len(folded)
+        i = 0
+        while i < n:
+            longest = first.get(folded[i])
+            if not longest:
+                i += 1
+                continue
+            # how far the phrase can extend
+            j = i
+            limit = min(n, i + longest)
+            while j + 1 < limit and view.joined(j):
+                j += 1
+            hit = None
+            for k in range(j + 1, i, -1):
+                entry = phrases.get(tuple(folded[i:k]))
+                if entry is None:
+                    continue
+                if entry.title_case and not all(caps[i:k]):
+                    continue
+                hit = (i, k, entry)
+                break
+            if hit is None:
+                i += 1
+                continue
+            yield hit
+            i = hit[1]
