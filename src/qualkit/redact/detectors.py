@@ -34,12 +34,12 @@ SOCIAL_RE = re.compile(
 )
 PHONE_RE = re.compile(
     r"(?<![\w+/.\-])(?:"
-    r"(?:\+|00)\d{1,3}[ \t.\-]?(?:\(0\)[ \t.\-]?)?\(?\d{1,4}\)?(?:[ \t.\-]?\d{1,4}){1,5}"  # international
-    r"|\(0?\d{1,4}\)[ \t.\-]?\d{2,4}(?:[ \t.\-]?\d{2,5}){1,3}"  # (024) 3825 1234
-    r"|0\d{1,4}(?:[ \t.\-]\d{2,5}){1,4}"  # 0912 345 678, 024.3825.1234
-    r"|\d{2,4}(?:[ \t.\-]\d{2,5}){2,4}"  # 618-226-1460, 78 651 450
+    r"(?:\+|00)\d{1,3}[ \t.\-]?(?:\(0\)[ \t.\-]?)?\(?\d{1,4}\)?(?:[ \t.\-]?\d{1,8}){1,5}"  # international
+    r"|\(0?\d{1,4}\)[ \t.\-]?\d{2,4}(?:[ \t.\-]?\d{2,8}){1,3}"  # (024) 3825 1234, (898)666-3621
+    r"|0\d{1,4}(?:[ \t.\-]\d{2,8}){1,4}"  # 0912 345 678, 024.3825.1234, 0393 1144137
+    r"|\d{2,4}(?:[ \t.\-]\d{2,7}){1,4}"  # 618-226-1460, 78 651 450, 467 3395, 99 668472
     r"|0\d{8,10}"  # 0912345678
-    r")(?!\w|-\d|\.\d)"
+    r")(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,5})?(?!\w|-\d|\.\d)"
 )
 ID_CUE_RE = re.compile(
     r"\b(?:cmnd|cccd|cmt|id|identity|identification|passport|căn cước|chứng minh|hộ chiếu|ssn|social security)"
@@ -52,7 +52,7 @@ ID_RE = re.compile(
     r"|\d{3}-\d{2}-\d{4}"  # SSN-like
     r"|[A-Z]{2}\d{2}[A-Z0-9]{10,30}"  # IBAN
     r"|(?:\d{1,3}\.){3}\d{1,3}"  # IP address
-    r")(?![\w\-]|\.\d)"
+    r")(?!\w|-\d|\.\d)"
 )
 _DATE_LIKE = re.compile(
     r"^(?:\d{4}[./\-]\d{1,2}[./\-]\d{1,2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|(?:19|20)\d\d\s*[\-–]\s*(?:19|20)?\d\d|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)$"
@@ -106,12 +106,14 @@ def contact_spans(text: str) -> list[Span]:
             continue  # a list of years
         if not frag.startswith(("+", "0", "(")) and len(groups) > 1 and groups[-1] == "000":
             continue  # an amount: 15 000 000
-        if _MONEY_AFTER.match(text[e : e + 12]):
+        if _MONEY_AFTER.match(text[e : e + 12]) or text[max(0, s - 1):s] in "$€£₫" and s > 0:
             continue
-        if len(groups) >= 3 and all(len(g) == 3 for g in groups[1:]) and len(groups[0]) <= 3 and not frag.startswith(("+", "0", "(")) and "-" not in frag:
-            # 1 500 000 style thousands separators are amounts unless phone-like context
-            if not re.search(r"(?:phone|tel|call|number|mobile|cell|fax|sđt|điện thoại|số)\W*$", text[max(0, s - 25):s], re.IGNORECASE):
-                continue
+        if not frag.startswith(("+", "0", "(")) and len(groups) == 2 and not re.search(
+                r"(?:phone|tel|call|number|mobile|cell|fax|desk|office|sđt|điện thoại|số|on|at|to|registered)\W*$",
+                text[max(0, s - 25):s], re.IGNORECASE) and not re.match(r"\s*(?:office|fax|mobile|home|work)", text[e:e + 10], re.IGNORECASE):
+            continue  # two bare groups ("467 3395") only where a phone is expected
+        if len(groups) >= 3 and len(groups[0]) == 1 and all(len(g) == 3 for g in groups[1:]):
+            continue  # 1 500 000: thousands separators
         out.append(Span(s, e, "PHONE", "phone"))
     for m in ID_CUE_RE.finditer(text):
         s, e = m.span("id")
@@ -505,21 +507,39 @@ class RuleDetector:
         while i < n:
             f = folded[i]
             if f not in first:
+                # "Faina D. Yefremova": a name, an initial, a name
+                if i + 2 < n and caps[i] and caps[i + 1] and caps[i + 2] and len(folded[i + 1]) == 1 \
+                        and folded[i + 1].isalpha() and self._namey(view, i) and self._namey(view, i + 2) \
+                        and view.joined(i) and view.joined(i + 1):
+                    out.append(Span(view.starts[i], view.ends[i + 2], "PERSON", "name-list"))
+                    i += 3
+                    continue
+                # "Calquín Cazares": a capitalised word before a known surname
+                if i + 1 < n and caps[i] and caps[i + 1] and folded[i + 1] in last and self._namey(view, i) \
+                        and self._namey(view, i + 1) and view.text[view.ends[i]:view.starts[i + 1]] == " ":
+                    out.append(Span(view.starts[i], view.ends[i + 1], "PERSON", "name-list"))
+                    i += 2
+                    continue
                 i += 1
                 continue
             w = text[view.starts[i]:view.ends[i]]
             if caps[i] and not w.isupper() or (w.isupper() and len(w) > 3 and self._upper_context(view, i)):
                 j = i
-                while j + 1 < n and j - i < 3 and view.joined(j) and caps[j + 1] and not folded[j + 1].isdigit() \
-                        and folded[j + 1] not in lex.stop and folded[j + 1] not in lex.generic \
-                        and folded[j + 1] not in SUFFIX_KEYWORDS and folded[j + 1] not in lex.countries:
+                while j + 1 < n and j - i < 3 and view.joined(j) and caps[j + 1] and not folded[j + 1].isdigit():
+                    nxt = folded[j + 1]
+                    initial = len(nxt) == 1 and nxt.isalpha() and j + 2 < n and caps[j + 2] and view.joined(j + 1)
+                    if not initial and (nxt in lex.stop or nxt in lex.generic or nxt in SUFFIX_KEYWORDS or nxt in lex.countries):
+                        break
                     j += 1
                 out.append(Span(view.starts[i], view.ends[j], "PERSON", "name-list"))
                 i = j + 1
                 continue
-            if w.islower() and self._lower_context(view, i):
+            if w.islower() and self._lower_context(view, i) and f not in lex.common_words:
                 j = i
-                if i + 1 < n and view.joined(i) and folded[i + 1].isalpha() and folded[i + 1] not in lex.stop \
+                if i + 2 < n and len(folded[i + 1]) == 1 and view.joined(i) and view.joined(i + 1) and folded[i + 2].isalpha() \
+                        and folded[i + 2] not in lex.stop:
+                    j = i + 2  # "emidio p lombardo"
+                elif i + 1 < n and view.joined(i) and folded[i + 1].isalpha() and folded[i + 1] not in lex.stop \
                         and (folded[i + 1] in last or folded[i + 1] not in lex.generic):
                     j = i + 1
                 out.append(Span(view.starts[i], view.ends[j], "PERSON", "name-list"))
@@ -527,6 +547,18 @@ class RuleDetector:
                 continue
             i += 1
         return out
+
+    def _namey(self, view: TokenView, i: int) -> bool:
+        """Token i could be part of a personal name: a capitalised word that is not a common word."""
+        f = view.folded[i]
+        lex = self.lex
+        if not f.isalpha() or len(f) < 2:
+            return False
+        w = view.text[view.starts[i]:view.ends[i]]
+        if w.isupper() and len(w) > 1:
+            return False
+        return not (f in lex.stop or f in lex.generic or f in lex.common_words or f in lex.titles
+                    or f in lex.countries or f in SUFFIX_KEYWORDS or f in PREFIX_KEYWORDS)
 
     @property
     def names(self):
@@ -568,8 +600,11 @@ class RuleDetector:
             pos = m.start()
             for part in self._ITEM_SPLIT.split(m.group()):
                 k = text.find(part, pos)
-                items.append((k, k + len(part)))
                 pos = k + len(part)
+                words = part.split()
+                if len(words) > 1 and not words[-1][:1].isupper():
+                    part = words[0]  # "Murphy were": the item is "Murphy"
+                items.append((k, k + len(part)))
             good = []
             for a, b in items:
                 words = text[a:b].split()
@@ -583,7 +618,8 @@ class RuleDetector:
                 continue
             anchored = any(any(s < b and a < e for s, e in persons) for a, b in valid)
             known = sum(1 for a, b in valid if fold(text[a:b].split()[-1]) in last or fold(text[a:b].split()[0]) in first)
-            if anchored or known >= 2:
+            if anchored or known >= 2 or (known >= 1 and all(len(text[a:b].split()) == 1 for a, b in valid)
+                                           and all(self.gaz_index.get((fold(text[a:b]),)) is None for a, b in valid)):
                 out += [Span(a, b, "PERSON", "name-list") for a, b in valid]
         return out
 
@@ -612,6 +648,9 @@ class RuleDetector:
             for k, w in enumerate(words):
                 word = w.group().rstrip(".")
                 f = fold(word)
+                if len(word) == 1 and word.isupper() and keep and k + 1 < len(words):
+                    keep.append(w)  # a middle initial
+                    continue
                 if f in lex.stop or f in lex.generic or f in lex.titles:
                     if k == 0 and f in lex.titles:
                         continue
@@ -727,6 +766,7 @@ class RuleDetector:
             if li in seen_lines:
                 continue
             seen_lines.add(li)
+            extra += self._names_before_address(text, lines, li)
             for lj in range(li + 1, min(li + 5, len(lines))):
                 a, b = lines[lj]
                 line = text[a:b]
@@ -737,6 +777,29 @@ class RuleDetector:
                     break
                 extra += self._place_tail(text, a, b, whole_line=True)
         return extra
+
+    def _names_before_address(self, text: str, lines: list[tuple[int, int]], li: int) -> list[Span]:
+        """Short lines of two or three capitalised words just above an address: the addressee."""
+        out: list[Span] = []
+        lex = self.lex
+        blanks = 0
+        for lj in range(li - 1, max(-1, li - 6), -1):
+            a, b = lines[lj]
+            raw = text[a:b]
+            content = raw.strip(" \t\r>*-•?")
+            if not content:
+                blanks += 1
+                if blanks > 1:
+                    break
+                continue
+            if len(content) > 40 or any(c.isdigit() for c in content) or ":" in content:
+                break
+            words = content.split()
+            if 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words) \
+                    and not any(fold(w.strip(".,")) in lex.stop or fold(w.strip(".,")) in lex.generic for w in words):
+                k = a + raw.index(content)
+                out.append(Span(k, k + len(content), "PERSON", "name-block"))
+        return out
 
     def _place_tail(self, text: str, s: int, e: int, whole_line: bool = False) -> list[Span]:
         out: list[Span] = []

@@ -20,7 +20,7 @@ from importlib import resources
 
 from .fold import fold
 
-WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+WORD_RE = re.compile(r"\w+(?:['’](?![sS]\b)\w+)*")
 
 
 def tokens_of(text: str) -> list[str]:
