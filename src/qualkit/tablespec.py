@@ -1,0 +1,312 @@
+"""Table specifications: what one frequency table counts and how it is printed.
+
+A :class:`TableSpec` says *what* to count (the codes of a theme, or the values
+of a case attribute), *in which columns* (``by``), *for which cases*
+(``where`` filters) and how to present it (number, title, caption, notes,
+percentages, value labels). ``load_table_specs`` reads a whole numbered set
+from a ``tables.yaml`` file (format in docs/tables.md), reporting mistakes as
+``ConfigError`` naming the file, the line and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import ConfigError, UsageError
+from .yamlutil import check_keys, line_of, load_yaml
+
+#: A filter on case attributes: (column, operator, value). Operators: "==",
+#: "!=", "in", "not in" (the last two take a tuple of values). An empty value
+#: ("") stands for a missing value.
+Filter = tuple[str, str, Any]
+
+OPERATORS = ("==", "!=", "in", "not in")
+CELLS = ("count", "n_pct")
+
+TABLE_KEYS = frozenset({
+    "id", "number", "title", "caption", "theme", "attribute", "by", "where", "percent", "cells",
+    "notes", "labels", "headers", "order", "by_order", "subcodes", "row_header", "unit",
+})
+FILE_KEYS = frozenset({"title", "description", "defaults", "labels", "headers", "tables"})
+DEFAULT_KEYS = TABLE_KEYS - {"id", "number", "title", "caption", "theme", "attribute"}
+
+_WHERE_RE = re.compile(r"^\s*(?P<col>[^=!<>]+?)\s*(?P<op>==|!=|=)\s*(?P<val>.*?)\s*$")
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def parse_where(text: str) -> Filter:
+    """``"group=prostitution"``, ``"group == prostitution"``, ``"sex!=male"`` -> a Filter.
+
+    ``COL=`` (nothing after the sign) selects cases where the value is missing.
+    Values may be quoted. Raises UsageError for anything else.
+    """
+    m = _WHERE_RE.match(str(text))
+    if not m or not m.group("col"):
+        raise UsageError(f"cannot read the filter '{text}'",
+                         fix="write COLUMN=VALUE or COLUMN!=VALUE, e.g. --where group=prostitution")
+    op = "!=" if m.group("op") == "!=" else "=="
+    val = m.group("val")
+    if len(val) >= 2 and val[0] == val[-1] and val[0] in "'\"":
+        val = val[1:-1]
+    return (m.group("col").strip(), op, val)
+
+
+def normalize_filter(item: Any) -> Filter:
+    """Accept a Filter tuple/list or a ``"col=value"`` string; check the operator."""
+    if isinstance(item, str):
+        return parse_where(item)
+    if isinstance(item, (tuple, list)) and len(item) == 3:
+        col, op, val = item
+        op = {"=": "==", "not_in": "not in"}.get(str(op).strip(), str(op).strip())
+        if op not in OPERATORS:
+            raise UsageError(f"unknown filter operator '{op}'", fix="use ==, !=, in or not in")
+        if op in ("in", "not in"):
+            val = tuple("" if v is None else str(v).strip() for v in (val if isinstance(val, (list, tuple, set)) else [val]))
+        else:
+            val = "" if val is None else str(val).strip()
+        return (str(col).strip(), op, val)
+    raise UsageError(f"cannot read the filter {item!r}", fix="give (column, '==' or '!=', value) or 'column=value'")
+
+
+def describe_filter(flt: Filter) -> str:
+    col, op, val = flt
+    if op in ("in", "not in"):
+        shown = ", ".join(v or "(missing)" for v in val)
+        return f"{col} {'is one of' if op == 'in' else 'is none of'} {shown}"
+    if val == "":
+        return f"{col} {'is missing' if op == '==' else 'is given'}"
+    return f"{col} {'=' if op == '==' else '≠'} {val}"
+
+
+@dataclass
+class TableSpec:
+    """One frequency table. Exactly one of ``theme`` and ``attribute`` is set.
+
+    cells: "count" prints counts; "n_pct" prints "n (x%)" in md/terminal
+    output. None (the default) means "n_pct" when ``percent`` is true, else
+    "count". ``percent`` adds the ``<column> %`` columns to the CSV.
+    """
+
+    id: str
+    number: str | None = None
+    title: str = ""
+    caption: str = ""
+    theme: str | None = None
+    attribute: str | None = None
+    by: str | None = None
+    where: list = field(default_factory=list)
+    percent: bool = False
+    cells: str | None = None
+    notes: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # value -> label (rows and columns)
+    headers: dict[str, str] = field(default_factory=dict)  # attribute/column name -> label
+    order: list[str] | None = None  # attribute tables: row order (values not listed follow, natural order)
+    by_order: list[str] | None = None  # column order of the by values
+    subcodes: bool = False  # theme tables: show sub-code rows under their parent code
+    row_header: str | None = None  # heading of the label column (default: theme label / attribute)
+    unit: str = "cases"  # plural noun for the base line ("children", "respondents")
+    source: str | None = None  # spec file the table came from (for error messages)
+    line: int | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # line of each key in the spec file
+
+    def __post_init__(self) -> None:
+        self.id = str(self.id).strip()
+        if not self.id:
+            raise UsageError("a table needs an id", file=self.source, line=self.line, fix="add 'id: t1'")
+        if self.number is not None:
+            self.number = str(self.number).strip() or None
+        if bool(self.theme) == bool(self.attribute):
+            raise UsageError(f"table '{self.id}' needs either a theme or an attribute (exactly one)",
+                             file=self.source, line=self.line,
+                             fix="give 'theme: family' for coded segments or 'attribute: age_first' for a case attribute")
+        if self.cells not in (None,) + CELLS:
+            raise UsageError(f"table '{self.id}': unknown cells '{self.cells}'", file=self.source,
+                             line=self.lines.get("cells", self.line), fix="use cells: count or cells: n_pct")
+        if isinstance(self.where, (str, tuple)):
+            self.where = [self.where]
+        self.where = [normalize_filter(w) for w in (self.where or [])]
+        self.notes = [str(n) for n in (self.notes or [])]
+        self.labels = {str(k): str(v) for k, v in (self.labels or {}).items()}
+        self.headers = {str(k): str(v) for k, v in (self.headers or {}).items()}
+        if self.order is not None:
+            self.order = [str(v).strip() for v in self.order]
+        if self.by_order is not None:
+            self.by_order = [str(v).strip() for v in self.by_order]
+
+    @property
+    def effective_cells(self) -> str:
+        return self.cells or ("n_pct" if self.percent else "count")
+
+    @property
+    def heading(self) -> str:
+        """"Table 23. Child victims – family experiences" (or just the title)."""
+        title = self.title or (f"{self.theme}" if self.theme else f"{self.attribute}")
+        return f"Table {self.number}. {title}" if self.number else title
+
+    def label(self, value: str) -> str:
+        return self.labels.get(value, value)
+
+
+# --------------------------------------------------------------------------- spec files
+
+def _as_list(value, *, path, line, what: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return [value]
+    raise ConfigError(f"'{what}' must be a list", file=path, line=line, fix=f"write {what}: [..., ...]")
+
+
+def _where_from_yaml(value, *, path, line) -> list[Filter]:
+    """where: {group: prostitution, sex: [female]}  or  where: ["group == prostitution", "sex != male"]."""
+    out: list[Filter] = []
+    if value is None:
+        return out
+    if isinstance(value, dict):
+        for col, val in value.items():
+            if isinstance(val, list):
+                out.append((str(col), "in", tuple("" if v is None else str(v) for v in val)))
+            else:
+                out.append((str(col), "==", "" if val is None else str(val)))
+        return out
+    for i, item in enumerate(_as_list(value, path=path, line=line, what="where")):
+        item_line = value.lines[i] if hasattr(value, "lines") and i < len(value.lines) else line
+        if not isinstance(item, str):
+            raise ConfigError("a 'where' item must be text like 'group == prostitution'", file=path, line=item_line,
+                              fix="write each filter as COLUMN == VALUE or COLUMN != VALUE")
+        try:
+            out.append(parse_where(item))
+        except UsageError as exc:
+            raise ConfigError(exc.what, file=path, line=item_line, fix=exc.fix) from None
+    return out
+
+
+def _str_map(value, *, path, line, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{what}' must be a mapping", file=path, line=line,
+                          fix=f"write {what}: {{value: Label, ...}} or one 'value: Label' per indented line")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _str_list(value, *, path, line, what: str) -> list[str] | None:
+    if value is None:
+        return None
+    return [str(v) for v in _as_list(value, path=path, line=line, what=what)]
+
+
+def _bool(value, *, path, line, what: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{what}' must be true or false", file=path, line=line, fix=f"write {what}: true")
+    return value
+
+
+def _table_from_yaml(raw, *, path: Path, defaults: dict, labels: dict, headers: dict) -> TableSpec:
+    check_keys(raw, TABLE_KEYS, path=path, where="a table", error=ConfigError, required=("id",))
+    merged = dict(defaults)
+    merged.update(raw)
+    lines = dict(getattr(raw, "lines", {}) or {})
+
+    def ln(key):
+        return lines.get(key, line_of(raw))
+
+    tid = str(raw["id"])
+    if not _ID_RE.match(tid):
+        raise ConfigError(f"table id '{tid}' is not valid", file=path, line=ln("id"),
+                          fix="use letters, digits, '_', '-' or '.' (e.g. t23)")
+    for key in ("theme", "attribute", "by", "title", "caption", "row_header", "unit", "cells"):
+        if merged.get(key) is not None and not isinstance(merged.get(key), (str, int, float)):
+            raise ConfigError(f"'{key}' of table '{tid}' must be text", file=path, line=ln(key), fix="write it as plain text")
+    table_labels = dict(labels)
+    table_labels.update(_str_map(defaults.get("labels"), path=path, line=line_of(defaults, "labels"), what="labels"))
+    table_labels.update(_str_map(raw.get("labels"), path=path, line=ln("labels"), what="labels"))
+    table_headers = dict(headers)
+    table_headers.update(_str_map(defaults.get("headers"), path=path, line=line_of(defaults, "headers"), what="headers"))
+    table_headers.update(_str_map(raw.get("headers"), path=path, line=ln("headers"), what="headers"))
+    where = _where_from_yaml(defaults.get("where"), path=path, line=line_of(raw)) if "where" in defaults else []
+    where += _where_from_yaml(raw.get("where"), path=path, line=ln("where"))
+    try:
+        return TableSpec(
+            id=tid,
+            number=None if merged.get("number") is None else str(merged["number"]),
+            title=str(merged.get("title") or ""),
+            caption=str(merged.get("caption") or "").strip(),
+            theme=None if merged.get("theme") is None else str(merged["theme"]),
+            attribute=None if merged.get("attribute") is None else str(merged["attribute"]),
+            by=None if merged.get("by") in (None, "") else str(merged["by"]),
+            where=where,
+            percent=_bool(merged.get("percent"), path=path, line=ln("percent"), what="percent"),
+            cells=None if merged.get("cells") is None else str(merged["cells"]),
+            notes=[str(n).strip() for n in _as_list(merged.get("notes"), path=path, line=ln("notes"), what="notes")],
+            labels=table_labels,
+            headers=table_headers,
+            order=_str_list(merged.get("order"), path=path, line=ln("order"), what="order"),
+            by_order=_str_list(merged.get("by_order"), path=path, line=ln("by_order"), what="by_order"),
+            subcodes=_bool(merged.get("subcodes"), path=path, line=ln("subcodes"), what="subcodes"),
+            row_header=None if merged.get("row_header") is None else str(merged["row_header"]),
+            unit=str(merged.get("unit") or "cases"),
+            source=str(path),
+            line=line_of(raw),
+            lines=lines,
+        )
+    except UsageError as exc:
+        raise ConfigError(exc.what, file=path, line=exc.line or line_of(raw), fix=exc.fix) from None
+
+
+def parse_table_specs(raw, path: str | Path) -> list[TableSpec]:
+    path = Path(path)
+    if raw is None:
+        raise ConfigError("table spec is empty", file=path, fix="start it with 'tables:' and a list of '- id: ...' items")
+    if isinstance(raw, list):  # a bare list of tables is accepted too
+        raw_tables, top = raw, {}
+    else:
+        check_keys(raw, FILE_KEYS, path=path, where="the table spec", error=ConfigError, required=("tables",))
+        raw_tables, top = raw["tables"], raw
+    if not isinstance(raw_tables, list) or not raw_tables:
+        raise ConfigError("'tables' must be a non-empty list", file=path, line=line_of(top, "tables") if top else None,
+                          fix="list tables as '- id: t1' items, each with a theme or an attribute")
+    defaults = top.get("defaults") or {}
+    if defaults:
+        check_keys(defaults, DEFAULT_KEYS, path=path, where="'defaults'", error=ConfigError)
+    labels = _str_map(top.get("labels"), path=path, line=line_of(top, "labels") if top else None, what="labels")
+    headers = _str_map(top.get("headers"), path=path, line=line_of(top, "headers") if top else None, what="headers")
+    specs: list[TableSpec] = []
+    seen: dict[str, int | None] = {}
+    for item in raw_tables:
+        spec = _table_from_yaml(item, path=path, defaults=defaults, labels=labels, headers=headers)
+        if spec.id in seen:
+            raise ConfigError(f"duplicate table id '{spec.id}' (first at line {seen[spec.id]})", file=path,
+                              line=spec.line, fix="give each table a unique id")
+        seen[spec.id] = spec.line
+        specs.append(spec)
+    return specs
+
+
+def load_table_specs(path: str | Path) -> list[TableSpec]:
+    """Read a ``tables.yaml`` spec file into TableSpecs (errors name file:line and the fix)."""
+    path = Path(path)
+    raw = load_yaml(path, error=ConfigError, what="table spec")
+    return parse_table_specs(raw, path)
+
+
+def select_specs(specs: Iterable[TableSpec], wanted: Iterable[str] | None) -> list[TableSpec]:
+    """Keep the tables whose id or number is in *wanted* (all when empty), in spec order."""
+    specs = list(specs)
+    wanted = [str(w) for w in (wanted or [])]
+    if not wanted:
+        return specs
+    known = {s.id for s in specs} | {s.number for s in specs if s.number}
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        raise UsageError(f"no table {', '.join(repr(m) for m in missing)} in the spec",
+                         file=specs[0].source if specs else None,
+                         fix="use a table id or number from the spec: " + ", ".join(s.id for s in specs))
+    return [s for s in specs if s.id in wanted or (s.number and s.number in wanted)]
