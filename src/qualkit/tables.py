@@ -92,33 +92,26 @@ def share_sentence(n: int, base: int, noun: str = "children", *, decimals: int =
 
 
 _NUM = r"\d+(?:\.\d+)?"
-_RANGE_RE = re.compile(rf"^({_NUM})\s*(?:-|–|—|to)\s*({_NUM})\b\s*(.*)$", re.I)
-_PLUS_RE = re.compile(rf"^({_NUM})\s*(?:\+|or more\b|and (?:over|above|more)\b|plus\b)\s*(.*)$", re.I)
-_UNDER_RE = re.compile(rf"^(?:<|under\b|less than\b|below\b|fewer than\b)\s*({_NUM})\s*(.*)$", re.I)
-_NUMBER_RE = re.compile(rf"^({_NUM})\s*(.*)$")
+_UNIT = r"(?:\s+(?P<unit>\S.*))?$"  # an optional trailing unit: "14 years", "10+ customers"
+_RANGE_RE = re.compile(rf"^(?P<a>{_NUM})\s*(?:-|–|—|to)\s*(?P<b>{_NUM}){_UNIT}", re.I)
+_PLUS_RE = re.compile(rf"^(?P<a>{_NUM})\s*(?:\+|or more\b|and (?:over|above|more)\b|plus\b){_UNIT}", re.I)
+_UNDER_RE = re.compile(rf"^(?:<|under\b|less than\b|below\b|fewer than\b)\s*(?P<a>{_NUM}){_UNIT}", re.I)
+_NUMBER_RE = re.compile(rf"^(?P<a>{_NUM}){_UNIT}")
 
 
 def natural_key(value: Any) -> tuple:
     """Sort key for attribute values: numbers as numbers, ranges by their bounds, text naturally.
 
-    "9" < "10"; "1-2" < "3-4" < "10+"; "under 12" < "12"; "Grade 2" < "Grade 10";
-    numeric values come before text values.
+    "9" < "10"; "1-2" < "3-4" < "10+"; "under 12" < "12"; "14 years" sorts as 14;
+    "Grade 2" < "Grade 10"; numeric values come before text values.
     """
     s = str(value).strip()
-    m = _UNDER_RE.match(s)
-    if m:
-        n = float(m.group(1))
-        return (0, n, 0, n, m.group(2).lower())
-    m = _RANGE_RE.match(s)
-    if m:
-        return (0, float(m.group(1)), 2, float(m.group(2)), m.group(3).lower())
-    m = _PLUS_RE.match(s)
-    if m:
-        return (0, float(m.group(1)), 3, math.inf, m.group(2).lower())
-    m = _NUMBER_RE.match(s)
-    if m and (not m.group(2) or not s[m.end(1)].isalnum()):
-        n = float(m.group(1))
-        return (0, n, 1, n, m.group(2).lower())
+    for regex, rank in ((_UNDER_RE, 0), (_NUMBER_RE, 1), (_RANGE_RE, 2), (_PLUS_RE, 3)):
+        m = regex.match(s)
+        if m:
+            a = float(m.group("a"))
+            b = float(m.group("b")) if rank == 2 else (math.inf if rank == 3 else a)
+            return (0, a, rank, b, (m.group("unit") or "").casefold())
     chunks = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", s.casefold()) if p != "")
     return (1, chunks)
 
