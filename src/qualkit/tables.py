@@ -33,7 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import CodebookError, InputError, QualkitError, UsageError
+from .errors import CodebookError, InputError, UsageError
 from .tablespec import (  # noqa: F401 - re-exported: qualkit.tables is the public entry point
     Filter,
     TableSpec,
