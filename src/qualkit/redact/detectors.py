@@ -28,7 +28,7 @@ HANDLE_RE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,40}[A-Za-z0-9_]
 SOCIAL_RE = re.compile(
     r"\b(?:facebook|fb|zalo|viber|skype|telegram|instagram|insta|ig|tiktok|twitter|wechat|kakao|line|whatsapp|messenger)"
     r"(?:[ \t]+(?:account|acc|name|nick|nickname|id|page|handle|profile|user(?:name)?))?"
-    r"[ \t]*(?:[:=]|\bis\b|\bcalled\b|\bnamed\b|\blà\b|\btên\b)[ \t]*"
+    r"[ \t]*(?:[:=]|\bis\b|\bas\b|\bcalled\b|\bnamed\b|\blà\b|\btên\b)[ \t]*"
     r"(?P<h>\"[^\"\n]{1,60}\"|“[^”\n]{1,60}”|'[^'\n]{1,60}'|[^\s,;]+(?:[ \t]+[^\W\d_][\w'’]*){0,3})",
     re.IGNORECASE,
 )
@@ -89,6 +89,11 @@ def contact_spans(text: str) -> list[Span]:
         h = text[s:e]
         if h[:1] in "\"“'":
             s, e = s + 1, e - 1
+        else:
+            words = h.split()
+            while len(words) > 1 and not words[-1][:1].isupper() and not words[-1][:1].isdigit():
+                words.pop()
+            e = s + len(" ".join(words)) if " ".join(words) == h[:len(" ".join(words))] else e
         if e > s and not h.lower().startswith(("http", "www")) and fold(text[s:e]) not in lexicon().stop:
             out.append(Span(s, e, "HANDLE", "handle"))
     for m in PHONE_RE.finditer(text):
@@ -340,6 +345,12 @@ class RuleDetector:
 
     def _name_before(self, view: TokenView, kw_start: int, kw_end: int, label: str) -> Span | None:
         j = kw_start - 1
+        # "Thien Phuoc vocational school": lower-case descriptors between the name and the keyword
+        skipped = 0
+        while j >= 0 and skipped < 2 and view.joined(j) and not view.caps[j] and view.folded[j] in self.lex.generic \
+                and view.folded[j] not in self.lex.stop:
+            j -= 1
+            skipped += 1
         names: list[int] = []
         while j >= 0 and len(names) < 5 and view.joined(j) and self._name_token_ok(view, j):
             names.append(j)
@@ -396,7 +407,10 @@ class RuleDetector:
             if caps[i] and self._vn_token(view, i):
                 j = i
                 while j + 1 < n and j - i < 5 and caps[j + 1] and view.joined(j) and text[view.ends[j]:view.starts[j + 1]] in (" ", "\u00a0") \
-                        and self._vn_token(view, j + 1):
+                        and (self._vn_token(view, j + 1) or (
+                            # after a surname and a middle name any syllable is the given name: "Ngo Thi Bup"
+                            j > i and folded[i] in lex.surnames and folded[j] in lex.middles
+                            and is_vn_syllable(folded[j + 1]) and folded[j + 1] not in lex.stop)):
                     j += 1
                 out += self._vn_run(view, i, j + 1)
                 i = j + 1
@@ -434,6 +448,11 @@ class RuleDetector:
         lex = self.lex
         folded = view.folded
         out: list[Span] = []
+        # "Tran Van Hung": a surname and name syllables make a full name, even if a place is named inside it
+        if k - i >= 3 and folded[i] in lex.surnames and self.gaz_index.get(tuple(folded[i:k])) is None:
+            sp = self._person_in(view, i, min(k, i + 4), folded[i:min(k, i + 4)])
+            if sp is not None:
+                return [Span(sp.start, sp.end, "PERSON", "vn-fullname")]
         while i < k:
             toks = folded[i:k]
             # a place name inside the run ends the person part there
@@ -603,8 +622,12 @@ class RuleDetector:
                 pos = k + len(part)
                 words = part.split()
                 if len(words) > 1 and not words[-1][:1].isupper():
+                    if not items:
+                        items.append(None)  # "Thank you, Lan and Huong": not an item
+                        continue
                     part = words[0]  # "Murphy were": the item is "Murphy"
                 items.append((k, k + len(part)))
+            items = [x for x in items if x is not None]
             good = []
             for a, b in items:
                 words = text[a:b].split()
@@ -856,5 +879,14 @@ def ner_spans(sdoc, offset: int, rules: RuleDetector) -> list[Span]:
             continue
         if label == "PERSON" and len(sub) == 1 and not sub[0].text[:1].isupper() and not sub[0].text.islower():
             continue
-        out.append(Span(offset + sub.start_char, offset + sub.end_char, label, "ner"))
+        a, b = offset + sub.start_char, offset + sub.end_char
+        if "\n" in sub.text or ": " in sub.text:
+            # an entity across a line break is two things ("Ho Chi Minh City\nInterviewer")
+            pos = a
+            for part in re.split(r"(\n|: )", sub.text):
+                if part not in ("\n", ": ") and rules.distinctive(fold(w).rstrip(".") for w in part.split()):
+                    out.append(Span(pos, pos + len(part), label, "ner"))
+                pos += len(part)
+            continue
+        out.append(Span(a, b, label, "ner"))
     return out

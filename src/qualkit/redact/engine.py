@@ -79,7 +79,8 @@ class DocSpans:
 
 @dataclass
 class RedactResult:
-    documents: int = 0
+    #: documents redacted (relative paths, as in the key and the log)
+    documents: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     errors: list[QualkitError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -370,10 +371,10 @@ def _worker_init(opts: RedactOptions, model_id: str) -> None:
     _worker_cache = _Cache(opts.cache_dir, model_id, opts.settings_hash())
 
 
-def _worker_run(batch: list[tuple[int, InputFile]]) -> list[Pass1Doc]:
+def _worker_run(batch: list[tuple[int, Path, Path]]) -> list[Pass1Doc]:
     assert _worker_det is not None and _worker_cache is not None
     out: list[Pass1Doc] = []
-    _pass1_stream(_worker_det, batch, _worker_cache, out.append)
+    _pass1_stream(_worker_det, [(i, InputFile(p, r)) for i, p, r in batch], _worker_cache, out.append)
     return out
 
 
@@ -538,7 +539,8 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
     workers = max(1, int(opts.workers or 1))
     if workers > 1 and len(files) > 1:
         size = max(1, min(16, len(files) // (workers * 4) or 1))
-        batches = [files[i:i + size] for i in range(0, len(files), size)]
+        plain = [(i, Path(f.path), Path(f.rel)) for i, f in files]  # InputFile does not pickle
+        batches = [plain[i:i + size] for i in range(0, len(plain), size)]
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(opts, model_id)) as pool:
             for recs in pool.map(_worker_run, batches):
                 for rec in recs:
@@ -627,7 +629,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                     result.by_label[label] += 1
                     result.by_detector[detector] += 1
                 result.replacements += len(items)
-                result.documents += 1
+                result.documents.append(rel)
                 result.cached += int(rec.cached)
                 if opts.collect_spans:
                     result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
@@ -636,8 +638,11 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
             except QualkitError as exc:
                 result.errors.append(exc)
             except OSError as exc:
-                result.errors.append(InputError(f"cannot write the redacted copy ({exc.strerror or exc})",
+                result.errors.append(InputError(f"cannot write the redacted copy ({exc.strerror or type(exc).__name__})",
                                                 file=rec.path, fix="check the output folder's permissions and free space"))
+            except Exception as exc:  # a writer bug must not stop the batch; never echo its text
+                result.errors.append(QualkitError(f"cannot write the redacted copy (internal error {type(exc).__name__})",
+                                                  file=rec.path, fix="report this as a qualkit bug; the other files went on"))
             progress("write", n, total)
         ok = True
     finally:

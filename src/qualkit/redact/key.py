@@ -197,6 +197,10 @@ class RedactionKey:
                         given = self._pick(given_pool, seed + "g") or "An"
                 if len(toks) == 1:
                     name = given
+                elif toks[0] not in lex.surnames:  # "Minh Anh": two given names
+                    first = self._pick(pools["vn_given_female"] + pools["vn_given_male"], seed + "m",
+                                       lambda w: fold(w) != fold(given)) or "Minh"
+                    name = f"{first} {given}"
                 else:
                     surname = self._pick(pools["vn_surnames"], seed + "s", lambda w: fold(w) != toks[0]) or "Lê"
                     middle = "Thị" if female else "Văn" if male else ""
@@ -234,6 +238,8 @@ def _looks_vietnamese(original: str) -> bool:
         return False
     lex = lexicon()
     if any(c in original for c in "ăâđêôơưĂÂĐÊÔƠƯ") or any("\u1ea0" <= c <= "\u1ef9" for c in original):
+        return True
+    if has_diacritics(original) and all(is_vn_syllable(t) for t in toks):
         return True
     if len(toks) >= 2 and toks[0] in lex.surnames and all(is_vn_syllable(t) for t in toks):
         return True

@@ -112,7 +112,7 @@ ADMIN_SUFFIXES = (
 
 #: Common spellings that are not in the official lists.
 EXTRA_PLACES = (
-    "Hanoi", "Ha Noi", "Hà Nội", "HN", "Saigon", "Sài Gòn", "Sai Gon", "HCMC", "HCM", "HCM City",
+    "Hanoi", "Ha Noi", "Hà Nội", "Saigon", "Sài Gòn", "Sai Gon", "HCMC", "HCM", "HCM City",
     "TP.HCM", "TPHCM", "TP HCM", "TP. HCM", "TP Hồ Chí Minh", "Ho Chi Minh City", "Hồ Chí Minh City",
     "Thành phố Hồ Chí Minh", "Danang", "Da Nang", "Haiphong", "Hai Phong", "Hue", "Huế", "Nha Trang",
     "Vung Tau", "Chau Doc", "Can Tho", "Cantho", "Halong", "Ha Long", "Sapa", "Sa Pa", "Dalat",

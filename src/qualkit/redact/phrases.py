@@ -14,7 +14,7 @@ from .fold import fold_text
 from .lexicon import WORD_RE
 
 #: characters allowed between two words of one phrase ("Hà Nội", "Ba-Vi", "05/06", "a.b@c")
-_GAP_OK = frozenset(" \t\u00a0-–/.()+@:_'’&")
+_GAP_OK = frozenset(" \t\u00a0-–/.+@_'’&")
 
 
 class TokenView:

@@ -12,8 +12,10 @@ LABELS = ("PERSON", "PLACE", "FACILITY", "PHONE", "EMAIL", "URL", "HANDLE", "ID"
 #: Higher wins the label when overlapping spans are merged.
 PRIORITY = {
     "names-list": 100, "key": 95, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
-    "propagation": 80, "address": 72, "facility": 73, "speaker": 66, "title": 65, "name-cue": 64,
-    "vn-name": 60, "gazetteer": 58, "ner": 40, "derived": 80,
+    "address": 72, "facility": 73, "speaker": 66, "title": 65, "name-cue": 64, "vn-fullname": 63,
+    "gazetteer": 62, "vn-name": 60, "name-block": 52, "name-list": 50, "ner": 40,
+    # study-wide look-ups only decide the label when no detector found the span
+    "key": 31, "propagation": 30, "derived": 29,
 }
 
 
@@ -73,9 +75,9 @@ def trim(text: str, span: Span) -> Span | None:
         if text[e - 1] == "." and span.label in ("PLACE", "FACILITY") and e - s > 2 and text[e - 3 : e - 1].isalpha() and text[e - 3 : e - 1].istitle():
             break
         e -= 1
-    low = text[s:e].lower()
-    for art in ("the ", "a ", "an "):
-        if low.startswith(art) and e - s > len(art) + 1:
+    head = text[s:e]
+    for art in ("the ", "The ", "THE ", "a ", "an "):
+        if head.startswith(art) and e - s > len(art) + 1:
             s += len(art)
             break
     if text[s:e].endswith(("'s", "’s")):

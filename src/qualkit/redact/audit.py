@@ -1,0 +1,104 @@
+"""Re-scan redacted output for leaks: any original from the key, and fresh detector hits.
+
+A leak is reported by document, offset and label only, never with the text.
+Fresh hits (NER and the rule detectors run again on the output) that are made
+of replacement words (pseudonyms, tags) or kept words are not leaks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import QualkitError
+from ..readers import iter_inputs, read_document
+from .engine import LOG_NAME, Detector, RedactOptions, build_index, chunks
+from .key import RedactionKey
+from .lexicon import tokens_of
+from .phrases import TokenView
+from .spans import Span
+
+_REPLACEMENT_RE = re.compile(r"\[[A-Z]+(?: \d+)?\]")
+
+
+@dataclass(frozen=True)
+class Leak:
+    document: str  # path relative to the audited folder
+    start: int
+    end: int
+    label: str
+    kind: str  # "key" (an original from the key) | "detector" (a fresh hit)
+    detector: str = ""
+
+    @property
+    def line(self) -> str:
+        return f"{self.document}:{self.start}-{self.end} {self.label} ({self.kind}{': ' + self.detector if self.detector else ''})"
+
+
+@dataclass
+class AuditResult:
+    documents: int = 0
+    leaks: list[Leak] = field(default_factory=list)
+    errors: list[QualkitError] = field(default_factory=list)
+
+    @property
+    def key_leaks(self) -> list[Leak]:
+        return [x for x in self.leaks if x.kind == "key"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.leaks
+
+
+def audit_output(folder: Path, key_path: Path | None, *, model: str | None = None, use_ner: bool = True,
+                 keep_file: Path | None = None, keep_countries: bool = True, fresh: bool = True,
+                 on_progress: Callable[[str, int, int], None] | None = None) -> AuditResult:
+    """Audit every transcript under *folder* (the redaction log is skipped)."""
+    folder = Path(folder)
+    opts = RedactOptions(model=model, use_ner=use_ner, keep_file=keep_file, keep_countries=keep_countries)
+    det = Detector(opts)
+    key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
+    index = build_index(det, key, {}, {})
+    # words that replacements are made of: a fresh hit made only of them is a pseudonym, not a leak
+    replacement_words: set[str] = set()
+    for e in key.entries.values():
+        replacement_words.update(tokens_of(e.pseudonym))
+        replacement_words.update(tokens_of(e.tag))
+    result = AuditResult()
+    files = [f for f in iter_inputs([folder], all_files=False) if f.rel.name != LOG_NAME]
+    progress = on_progress or (lambda *a: None)
+    for n, inp in enumerate(files, start=1):
+        try:
+            doc = read_document(inp.path, rel=inp.rel)
+        except QualkitError as exc:
+            result.errors.append(exc)
+            continue
+        rel = inp.rel.as_posix()
+        text = doc.text
+        view = TokenView(text)
+        masked = [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
+        for i, k, entry in index.finditer(view):
+            s, e = view.starts[i], view.ends[k - 1]
+            if any(a <= s and e <= b for a, b in masked):
+                continue
+            result.leaks.append(Leak(rel, s, e, entry.label, "key"))
+        if fresh:
+            spans = det.rule_spans(text, doc.turns, view)
+            if use_ner:
+                for a, b in chunks(text):
+                    spans += det.ner_for_chunk(det.nlp(text[a:b]), a)
+            key_hits = {(x.start, x.end) for x in result.leaks if x.document == rel}
+            for sp in det.finish(text, spans):
+                if any(sp.start < b and a < sp.end for a, b in masked):
+                    continue
+                words = tokens_of(text[sp.start:sp.end])
+                if not words or all(w in replacement_words for w in words):
+                    continue
+                if (sp.start, sp.end) in key_hits:
+                    continue
+                result.leaks.append(Leak(rel, sp.start, sp.end, sp.label, "detector", sp.detector))
+        result.documents += 1
+        progress("audit", n, len(files))
+    return result
