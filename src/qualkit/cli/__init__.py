@@ -18,6 +18,7 @@ from .common import QualkitGroup
 # Command modules, in --help order. Each defines register(app).
 COMMAND_MODULES = [
     "project",
+    "redact",
     "tables",
 
 ]
