@@ -210,13 +210,9 @@ def parse_codebook(raw, path: Path) -> Codebook:
 
 def _validate_rules(cb: Codebook, raw) -> None:
     """Hand the codebook's matching rules to the rule compiler for validation."""
-    try:
-        from . import rules as rules_mod
-    except ImportError:  # the rule engine is optional for manual-coding codebooks
-        return
-    validate = getattr(rules_mod, "validate_codebook_rules", None)
-    if validate is not None:
-        validate(cb)
+    from .rules import validate_codebook_rules
+
+    validate_codebook_rules(cb)
 
 
 def load_codebook(path: str | Path) -> Codebook:

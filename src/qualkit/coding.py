@@ -1,0 +1,440 @@
+"""Apply a codebook's rules to documents: coded segments, and merging with a reviewed file.
+
+``code_documents`` runs the spaCy pipeline once per document (``nlp.pipe``),
+cuts each speech turn into units (sentences, the turn, or paragraphs) and
+returns one :class:`~qualkit.segments.CodedSegment` per (unit, code) whose
+rules match: coder ``auto``, status ``suggested``, offsets into the document
+text. ``merge_with_previous`` combines those suggestions with an earlier,
+possibly reviewed, segments file without losing any human decision.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+from .documents import Document, Turn
+from .segments import CodedSegment
+
+UNITS = ("sentence", "turn", "paragraph")
+ProgressFn = Callable[[str, int, int], None]
+
+_BLANK_LINE_RE = re.compile(r"\n[ \t\r]*\n")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One codable stretch of a speech turn."""
+
+    kind: str  # sentence | turn | paragraph
+    segment: str  # id within the document: "<turn>" / "<turn>-<sentence>" / "<turn>-p<paragraph>"
+    start: int
+    end: int
+    turn: Turn
+    tok_start: int = 0
+    tok_end: int = 0
+
+
+class CodedRows(list):
+    """The list of CodedSegment rows ``code_documents`` returns.
+
+    It also remembers, per coded document, the text and the sentence spans, so
+    :func:`merge_with_previous` can relocate earlier decisions in changed
+    transcripts without reading the files again.
+    """
+
+    def __init__(self, rows: Iterable[CodedSegment] = ()):
+        super().__init__(rows)
+        self.texts: dict[str, str] = {}
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+
+
+# --------------------------------------------------------------------------- text prepared for spaCy
+
+def parse_text(document: Document) -> str:
+    """The document text with speaker labels and metadata lines blanked out.
+
+    Same length as ``document.text`` (so offsets are unchanged): labels
+    (``Interviewer:``, ``<v Lan>``) and metadata turns (``Note:``, dates) become
+    spaces, newlines are kept, so they neither confuse the parser nor match rules.
+    """
+    chars = list(document.text)
+
+    def blank(a: int, b: int) -> None:
+        for i in range(max(0, a), min(b, len(chars))):
+            if chars[i] not in "\n\r":
+                chars[i] = " "
+
+    for turn in document.turns:
+        if turn.role == "metadata":
+            blank(turn.start, turn.end)
+        elif turn.text_start > turn.start:
+            blank(turn.start, turn.text_start)
+    return "".join(chars)
+
+
+def _make_doc(nlp, document: Document):
+    text = parse_text(document)
+    if len(text) >= nlp.max_length:
+        nlp.max_length = len(text) + 1
+    doc = nlp.make_doc(text)
+    if len(doc) == 0:
+        return doc
+    starts = [t.idx for t in doc]
+    for turn in document.turns:
+        if turn.role == "metadata":
+            continue
+        i = bisect_left(starts, turn.text_start)
+        while i < len(doc) and doc[i].is_space:
+            i += 1
+        if i < len(doc) and doc[i].idx < turn.end:
+            doc[i].is_sent_start = True  # a turn always starts a sentence
+    return doc
+
+
+def parse_documents(documents: list[Document], nlp, *, batch_size: int = 8):
+    """Yield (document, spaCy Doc): one pipeline pass per document."""
+    docs = (_make_doc(nlp, d) for d in documents)
+    for document, doc in zip(documents, nlp.pipe(docs, batch_size=batch_size)):
+        yield document, doc
+
+
+# --------------------------------------------------------------------------- units
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _token_range(tok_starts: list[int], tok_ends: list[int], a: int, b: int) -> tuple[int, int]:
+    """Tokens overlapping characters [a, b)."""
+    ts = bisect_right(tok_ends, a)
+    te = bisect_left(tok_starts, b)
+    return ts, te
+
+
+def document_units(document: Document, doc, kind: str) -> list[Unit]:
+    """Units of *kind* in the speech turns of *document* (spaCy *doc* for sentences)."""
+    text = doc.text
+    tok_starts = [t.idx for t in doc]
+    tok_ends = [t.idx + len(t.text) for t in doc]
+    units: list[Unit] = []
+    speech = [t for t in document.turns if t.role != "metadata"]
+    if kind == "sentence":
+        sents = [(s.start_char, s.end_char) for s in doc.sents]
+        sent_starts = [s[0] for s in sents]
+    for turn in speech:
+        a0, b0 = _trim(text, turn.text_start, turn.end)
+        if a0 >= b0:
+            continue
+        tno = turn.index + 1
+        pieces: list[tuple[str, int, int]] = []
+        if kind == "turn":
+            pieces.append((str(tno), a0, b0))
+        elif kind == "paragraph":
+            if document.format in ("docx", "vtt", "srt") and document.blocks:
+                bounds = [(max(b.start, a0), min(b.end, b0)) for b in document.blocks if b.end > a0 and b.start < b0]
+            else:
+                bounds, pos = [], a0
+                for m in _BLANK_LINE_RE.finditer(text, a0, b0):
+                    bounds.append((pos, m.start()))
+                    pos = m.end()
+                bounds.append((pos, b0))
+            k = 0
+            for a, b in bounds:
+                a, b = _trim(text, a, b)
+                if a < b:
+                    k += 1
+                    pieces.append((f"{tno}-p{k}", a, b))
+        else:
+            i = max(0, bisect_right(sent_starts, a0) - 1)
+            k = 0
+            while i < len(sents) and sents[i][0] < b0:
+                a, b = _trim(text, max(sents[i][0], a0), min(sents[i][1], b0))
+                i += 1
+                if a < b and any(ch.isalnum() for ch in text[a:b]):
+                    k += 1
+                    pieces.append((f"{tno}-{k}", a, b))
+        for seg, a, b in pieces:
+            ts, te = _token_range(tok_starts, tok_ends, a, b)
+            units.append(Unit(kind, seg, a, b, turn, ts, te))
+    return units
+
+
+# --------------------------------------------------------------------------- coding
+
+def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") -> tuple[list[CodedSegment], list[Unit]]:
+    """Code one already-parsed document. Returns (rows, sentence-or-default units)."""
+    scan = compiled.scan(doc)
+    kinds = {r.unit or unit for r in compiled.rules} or {unit}
+    rows: list[tuple[int, int, int, CodedSegment]] = []
+    rank = {r.code: i for i, r in enumerate(compiled.rules)}
+    default_units: list[Unit] = []
+    for kind in sorted(kinds):
+        units = document_units(document, doc, kind)
+        if kind == unit:
+            default_units = units
+        for u in units:
+            if u.tok_end <= u.tok_start:
+                continue
+            for code in compiled.codes_for(scan, u.tok_start, u.tok_end, unit=kind, role=u.turn.role,
+                                           speaker=u.turn.speaker, default_unit=unit):
+                rows.append((u.start, u.end, rank[code], CodedSegment(
+                    document=document.id, code=code, case="", segment=u.segment, start=u.start, end=u.end,
+                    speaker=u.turn.speaker or "", coder="auto", status="suggested",
+                    text=document.text[u.start:u.end],
+                )))
+    if unit not in kinds:
+        default_units = document_units(document, doc, unit)
+    rows.sort(key=lambda r: (r[0], -r[1], r[2]))
+    return [r[3] for r in rows], default_units
+
+
+def code_documents(docs: Iterable[Document], codebook, *, unit: str | None = None, model: str | None = None,
+                   on_progress: ProgressFn | None = None, nlp=None, batch_size: int = 8) -> CodedRows:
+    """Code *docs* with *codebook*'s rules; one spaCy pass per document.
+
+    *unit* (sentence | turn | paragraph) is the unit of codes whose rules (or
+    theme, or the codebook's ``defaults:``) name none; None = the codebook's
+    default, else sentence. *on_progress(document_id, done, total)* is called
+    after each document. Returns :class:`CodedRows` (a list of CodedSegment).
+    """
+    from .errors import UsageError
+    from .rules import compile_codebook
+
+    documents = list(docs)
+    if unit is None:
+        unit = ((codebook.defaults or {}).get("unit") if isinstance(codebook.defaults, dict) else None) or "sentence"
+    if unit not in UNITS:
+        raise UsageError(f"unknown coding unit '{unit}'", fix="use sentence, turn or paragraph")
+    if nlp is None:
+        from .nlp import load_pipeline
+
+        nlp = load_pipeline(model, "full")
+    compiled = compile_codebook(codebook, nlp)
+    out = CodedRows()
+    total = len(documents)
+    for done, (document, doc) in enumerate(parse_documents(documents, nlp, batch_size=batch_size), start=1):
+        rows, units = code_parsed(document, doc, compiled, unit=unit)
+        out.extend(rows)
+        out.texts[document.id] = document.text
+        out.spans[document.id] = [(u.start, u.end) for u in units]
+        if on_progress is not None:
+            on_progress(document.id, done, total)
+    return out
+
+
+# --------------------------------------------------------------------------- merging with a reviewed file
+
+@dataclass
+class MergeResult:
+    rows: list[CodedSegment]
+    kept_decisions: int = 0  # human rows kept (accepted, rejected, added, edited)
+    relocated: int = 0  # rows whose offsets moved because the transcript changed
+    unmatched: int = 0  # human rows whose text is no longer in the (changed or removed) transcript
+    new_suggestions: int = 0
+    kept_suggestions: int = 0  # earlier suggestions still given by the rules
+    stale_suggestions: int = 0  # earlier suggestions the rules no longer give (kept unless refresh)
+    dropped_suggestions: int = 0
+    unmatched_documents: list[str] = field(default_factory=list)
+
+
+def is_human(row: CodedSegment) -> bool:
+    """A human decision: any row not still an untouched machine suggestion."""
+    return (row.coder or "").strip().lower() != "auto" or (row.status or "").strip().lower() != "suggested"
+
+
+def _rows_from(previous) -> list[CodedSegment]:
+    if previous is None:
+        return []
+    if isinstance(previous, list):
+        out = []
+        for r in previous:
+            if isinstance(r, CodedSegment):
+                out.append(CodedSegment(**{k: getattr(r, k) for k in r.__dataclass_fields__}))
+            else:
+                out.append(_row_from_mapping(r))
+        return out
+    return [_row_from_mapping(rec) for rec in previous.to_dict("records")]
+
+
+def _int_or_none(v):
+    if v is None or v == "":
+        return None
+    try:
+        import math
+
+        if isinstance(v, float) and math.isnan(v):
+            return None
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row_from_mapping(rec) -> CodedSegment:
+    def s(key):
+        v = rec.get(key, "")
+        return "" if v is None or (isinstance(v, float) and v != v) else str(v)
+
+    return CodedSegment(document=s("document"), code=s("code"), case=s("case"), segment=s("segment"),
+                        start=_int_or_none(rec.get("start")), end=_int_or_none(rec.get("end")),
+                        speaker=s("speaker"), coder=s("coder"), status=s("status").lower(), text=s("text"))
+
+
+def _relocate(row: CodedSegment, text: str, spans: list[tuple[int, int]], *, fuzzy: bool) -> tuple[int, int] | None:
+    """Where *row*'s segment is in the (possibly changed) *text*, or None."""
+    s, e = row.start, row.end
+    seg = row.text
+    if s is not None and e is not None and 0 <= s <= e <= len(text):
+        if not seg or text[s:e] == seg:
+            return s, e
+    if not seg:
+        return None
+    # the same text elsewhere (lines inserted or removed above it): nearest occurrence
+    best, pos = None, text.find(seg)
+    while pos != -1:
+        if best is None or abs(pos - (s or 0)) < abs(best - (s or 0)):
+            best = pos
+        pos = text.find(seg, pos + 1)
+    if best is not None:
+        return best, best + len(seg)
+    if not fuzzy:
+        return None
+    # a lightly edited segment (typo fixed): the most similar unit near its old place
+    candidates = spans or [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    sm = difflib.SequenceMatcher(None, seg, "", autojunk=False)
+    best_ratio, best_span = 0.0, None
+    for a, b in candidates:
+        if abs(b - a - len(seg)) > max(20, len(seg) // 2):
+            continue
+        sm.set_seq2(text[a:b])
+        if sm.real_quick_ratio() < 0.8 or sm.quick_ratio() < 0.8:
+            continue
+        r = sm.ratio()
+        if r > best_ratio or (r == best_ratio and best_span and abs(a - (s or 0)) < abs(best_span[0] - (s or 0))):
+            best_ratio, best_span = r, (a, b)
+    return best_span if best_ratio >= 0.8 else None
+
+
+def _overlaps(a: CodedSegment, b: CodedSegment) -> bool:
+    """Does *b* cover at least half of *a* (same document and code)?"""
+    if a.start is None or a.end is None or b.start is None or b.end is None:
+        return bool(a.text) and a.text == b.text
+    inter = min(a.end, b.end) - max(a.start, b.start)
+    length = max(1, a.end - a.start)
+    return inter * 2 >= length or (a.start == b.start and a.end == b.end)
+
+
+def merge_segments(new_rows: list[CodedSegment], previous, *, recoded_documents: set[str],
+                   texts: Mapping[str, str] | None = None, spans: Mapping[str, list] | None = None,
+                   refresh: bool = False) -> MergeResult:
+    """Combine fresh suggestions with an earlier segments file (see :func:`merge_with_previous`)."""
+    texts = dict(getattr(new_rows, "texts", {}) or {}) | dict(texts or {})
+    spans = dict(getattr(new_rows, "spans", {}) or {}) | dict(spans or {})
+    recoded = set(recoded_documents) | {r.document for r in new_rows}
+    prev = _rows_from(previous)
+    res = MergeResult(rows=[])
+    doc_order: list[str] = []
+    by_doc: dict[str, list[CodedSegment]] = {}
+    for r in prev:
+        if r.document not in by_doc:
+            doc_order.append(r.document)
+            by_doc[r.document] = []
+        by_doc[r.document].append(r)
+    new_by_doc: dict[str, list[CodedSegment]] = {}
+    for r in new_rows:
+        if r.document not in new_by_doc:
+            new_by_doc[r.document] = []
+            if r.document not in by_doc:
+                doc_order.append(r.document)
+                by_doc[r.document] = []
+        new_by_doc[r.document].append(r)
+    code_rank: dict[str, int] = {}
+    for r in new_rows:
+        code_rank.setdefault(r.code, len(code_rank))
+
+    for doc_id in doc_order:
+        old = by_doc.get(doc_id, [])
+        fresh = new_by_doc.get(doc_id, [])
+        if doc_id not in recoded:
+            res.rows.extend(old)
+            res.kept_decisions += sum(1 for r in old if is_human(r))
+            continue
+        text = texts.get(doc_id)
+        kept: list[CodedSegment] = []
+        fresh_keys = {(r.code, r.start, r.end) for r in fresh}
+        for r in old:
+            human = is_human(r)
+            where = _relocate(r, text, spans.get(doc_id, []), fuzzy=human) if text is not None else None
+            if where is None:
+                if human:
+                    kept.append(r)
+                    res.kept_decisions += 1
+                    res.unmatched += 1
+                    if doc_id not in res.unmatched_documents:
+                        res.unmatched_documents.append(doc_id)
+                else:
+                    res.dropped_suggestions += 1
+                continue
+            if where != (r.start, r.end):
+                res.relocated += 1
+                r.start, r.end = where
+                r.text = text[where[0]:where[1]]
+            if human:
+                kept.append(r)
+                res.kept_decisions += 1
+            elif (r.code, r.start, r.end) in fresh_keys:
+                kept.append(r)
+                res.kept_suggestions += 1
+            elif refresh:
+                res.dropped_suggestions += 1
+            else:
+                kept.append(r)
+                res.stale_suggestions += 1
+        added: list[CodedSegment] = []
+        for r in fresh:
+            if any(k.code == r.code and _overlaps(r, k) for k in kept):
+                continue
+            added.append(r)
+        res.new_suggestions += len(added)
+        merged = kept + added
+        big = 1 << 62
+        merged.sort(key=lambda r: (r.start if r.start is not None else big,
+                                   -(r.end if r.end is not None else 0),
+                                   code_rank.get(r.code, len(code_rank)), r.code))
+        res.rows.extend(merged)
+    return res
+
+
+def merge_with_previous(new_rows: list[CodedSegment], previous, *, recoded_documents: set[str],
+                        texts: Mapping[str, str] | None = None, refresh: bool = False) -> list[CodedSegment]:
+    """Fresh suggestions + an earlier (reviewed) segments file -> the rows to write.
+
+    *previous* is the DataFrame of :func:`qualkit.segments.read_segments` (or a
+    list of rows, or None). Rules:
+
+    - documents not in *recoded_documents* (and without new rows) keep their rows untouched;
+    - every human decision is kept: rows whose coder is not ``auto`` (added by a
+      coder) or whose status is not ``suggested`` (accepted, rejected, or empty =
+      accepted), with any code a coder typed in. In a changed transcript the
+      row follows its text: same offsets if the text there is unchanged, else the
+      nearest place where the same text now is, else (a lightly edited
+      sentence) the most similar unit (>= 80 % similar); a row whose text cannot
+      be found is kept with its old offsets and counted as unmatched;
+    - earlier machine suggestions (coder ``auto``, status ``suggested``) stay
+      while their text is unchanged (so a code edited in place is not lost);
+      with *refresh* those the rules no longer give are dropped; suggestions
+      on text that changed are dropped (the new run re-codes it);
+    - a new suggestion is added unless a kept row of the same document and code
+      already covers at least half of it (a rejected suggestion does not come back).
+
+    *texts* (document id -> current text) defaults to what ``code_documents`` recorded.
+    """
+    return merge_segments(new_rows, previous, recoded_documents=recoded_documents, texts=texts,
+                          refresh=refresh).rows
