@@ -230,6 +230,38 @@ def code_documents(docs: Iterable[Document], codebook, *, unit: str | None = Non
     return out
 
 
+def check_examples(codebook, *, model: str | None = None, nlp=None) -> list[tuple[str, int]]:
+    """Codes whose rules miss one of their own ``examples``: [(code path, example index)].
+
+    Each example is coded as a respondent turn of a small transcript with the
+    codebook's rules (all units), so a coder can use examples as tests.
+    """
+    from .documents import Block, line_spans, split_turns
+
+    entries = [(c.path, i, " ".join(str(ex).split())) for c in codebook.iter_codes() if c.rules is not None
+               for i, ex in enumerate(c.examples)]
+    if not entries:
+        return []
+    parts, spans, pos = [], [], 0
+    for path, i, ex in entries:
+        line = f"R: {ex}\n"
+        spans.append((pos + 3, pos + 3 + len(ex)))
+        parts.append(line)
+        pos += len(line)
+    text = "".join(parts)
+    lines = line_spans(text)
+    doc = Document(id="examples", path=codebook.path or "codebook", text=text, format="txt",
+                   turns=split_turns(text, lines), blocks=[Block(s, e, k) for k, (s, e) in enumerate(lines)])
+    rows = code_documents([doc], codebook, model=model, nlp=nlp)
+    found: set[tuple[int, str]] = set()
+    starts = [s for s, _ in spans]
+    for r in rows:
+        k = bisect_right(starts, r.start) - 1
+        if k >= 0 and r.end <= spans[k][1]:
+            found.add((k, r.code))
+    return [(path, i) for k, (path, i, _ex) in enumerate(entries) if (k, path) not in found]
+
+
 # --------------------------------------------------------------------------- merging with a reviewed file
 
 @dataclass

@@ -20,7 +20,8 @@ COMMAND_MODULES = [
     "project",
     "redact",
     "tables",
-
+    "refi",
+    "code",
 ]
 
 app = typer.Typer(

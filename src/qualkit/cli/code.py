@@ -1,0 +1,275 @@
+"""qualkit code / codebook validate|show / agree: deductive coding and agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import InputError, UsageError
+from .common import ModelOption, ProjectOption, err_console, info, out_console, progress, settings_for, warn
+
+codebook_app = typer.Typer(help="Check and view codebooks.", no_args_is_help=True, add_completion=False,
+                           rich_markup_mode="rich")
+
+
+# --------------------------------------------------------------------------- qualkit code
+
+def _previous_file(output: Path) -> Path | None:
+    """The reviewed file to merge with: the CSV, or its .xlsx twin if a coder edited that last."""
+    twin = output.with_suffix(".xlsx")
+    if not output.is_file():
+        return twin if twin.is_file() else None
+    if not twin.is_file():
+        return output
+    # write_segments writes the CSV then the twin within a second or two; a later
+    # save of the twin means a coder reviewed in the spreadsheet
+    if twin.stat().st_mtime > output.stat().st_mtime + 5:
+        return twin
+    return output
+
+
+def _same_rows(a, b) -> bool:
+    cols = ["document", "code", "segment", "start", "end", "coder", "status"]
+    try:
+        return a[cols].astype(str).reset_index(drop=True).equals(b[cols].astype(str).reset_index(drop=True))
+    except KeyError:  # pragma: no cover - read_segments adds every column
+        return False
+
+
+def code(
+    inputs: List[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: 'codebook:' in qualkit.yaml)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Segments CSV to write (default: 'code: segments:' in qualkit.yaml, else <output>/segments.csv)."),
+    xlsx: Optional[bool] = typer.Option(None, "--xlsx/--no-xlsx", help="Also write an .xlsx twin for review (default: yes)."),
+    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Coding unit for codes whose rules name none: sentence, turn or paragraph."),
+    refresh: bool = typer.Option(False, "--refresh", help="Drop earlier machine suggestions the rules no longer give (human decisions are always kept)."),
+    model: Optional[str] = ModelOption,
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Apply a codebook's rules to transcripts and write coded segments for review.
+
+    Writes one row per (segment, code): coder 'auto', status 'suggested'. Run it
+    again on the same --output after review: accepted, rejected, added and
+    edited rows are kept, only new suggestions are added.
+
+    Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
+    """
+    from ..codebook import load_codebook
+    from ..coding import code_documents, merge_segments
+    from ..fsutil import is_inside
+    from ..readers import iter_inputs, read_document
+    from ..segments import read_segments, write_segments
+
+    settings = settings_for(project)
+    cb_path = settings.path(codebook, "codebook")
+    if cb_path is None:
+        raise UsageError("no codebook given", fix="pass --codebook FILE (e.g. codebooks/csec-study.yaml) or set 'codebook:' in qualkit.yaml")
+    out_path = settings.path(output, "code.segments")
+    if out_path is None:
+        if settings.project_file is None:
+            raise UsageError("no output file given", fix="pass --output segments.csv")
+        out_path = settings.path(None, "output") / "segments.csv"
+    if out_path.suffix.lower() != ".csv":
+        raise UsageError(f"--output must be a .csv file (got '{out_path.name}')",
+                         fix="name it e.g. segments.csv; the .xlsx twin is written next to it")
+    if unit is not None and unit not in ("sentence", "turn", "paragraph"):
+        raise UsageError(f"unknown unit '{unit}'", fix="use --unit sentence, turn or paragraph")
+    unit_value = settings.pick(unit, "code.unit")
+    if settings.resolved["code.unit"].source == "default":
+        unit_value = None  # the codebook's defaults decide, else sentence
+    want_xlsx = bool(settings.pick(xlsx, "code.xlsx"))
+    model_name = settings.pick(model, "model")
+
+    cb = load_codebook(cb_path)
+    files = list(iter_inputs(inputs))
+    if not files:
+        raise InputError("no transcripts found", file=inputs[0], fix="give .txt, .md, .docx, .vtt or .srt files or a folder of them")
+    originals = settings.path(None, "transcripts") if settings.project_file else None
+    shareable = settings.path(None, "output") if settings.project_file else None
+    if originals and shareable and any(is_inside(f.path, originals) for f in files) and is_inside(out_path, shareable):
+        warn("coding the original transcripts into the shareable output folder: the segments file holds their "
+             "text. Code the redacted copies, or keep this file private.")
+    docs = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        doc = read_document(f.path, rel=f.rel)
+        if doc.id in seen:
+            raise InputError(f"two transcripts have the document id '{doc.id}'", file=f.path,
+                             fix=f"rename one of them (the other is {seen[doc.id]}); the id is the file name without extension")
+        seen[doc.id] = f.path
+        for w in doc.warnings:
+            warn(f"{f.path}: {w}")
+        docs.append(doc)
+
+    prev_path = _previous_file(out_path)
+    previous = read_segments(prev_path) if prev_path is not None else None
+    if prev_path is not None and prev_path.suffix.lower() == ".xlsx" and out_path.is_file():
+        if not _same_rows(previous, read_segments(out_path)):
+            info(f"Reading the review from {prev_path.name} (saved after {out_path.name}).")
+
+    from ..nlp import load_pipeline
+
+    with progress("Loading model", None, enabled=err_console.is_terminal):
+        nlp = load_pipeline(model_name, "full")
+    with progress("Coding", len(docs)) as advance:
+        rows = code_documents(docs, cb, unit=unit_value, nlp=nlp,
+                              on_progress=lambda _doc, _done, _total: advance())
+    merged = merge_segments(rows, previous, recoded_documents={d.id for d in docs}, refresh=refresh)
+    written = write_segments(out_path, merged.rows, xlsx=want_xlsx)
+
+    info(f"Coded {len(docs)} transcript(s): {len(rows)} suggestion(s) from the rules, "
+         f"{merged.new_suggestions} new.")
+    if previous is not None:
+        info(f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
+             + (f" ({merged.relocated} moved with their text)" if merged.relocated else "") + ".")
+        if merged.stale_suggestions:
+            info(f"Kept {merged.stale_suggestions} earlier suggestion(s) the rules no longer give "
+                 "(use --refresh to drop them).")
+        if merged.unmatched:
+            warn(f"{merged.unmatched} reviewed row(s) refer to text no longer in "
+                 f"{', '.join(merged.unmatched_documents[:5])}: kept with their old offsets, please check them.")
+    for p in written:
+        out_console.print(str(p))
+
+
+# --------------------------------------------------------------------------- qualkit codebook
+
+@codebook_app.command("validate")
+def validate(
+    file: Path = typer.Argument(..., help="Codebook YAML."),
+    examples: bool = typer.Option(False, "--examples", help="Also check that each code's rules match its own examples (loads the model)."),
+    model: Optional[str] = ModelOption,
+) -> None:
+    """Check a codebook: keys, ids, required fields and every matching rule.
+
+    Errors name the file, the line and the fix. With --examples, each code's
+    'examples' are coded as respondent turns and codes whose rules miss one of
+    their own examples are listed (exit code 1).
+
+    Example: qualkit codebook validate codebooks/csec-study.yaml --examples
+    """
+    from ..codebook import load_codebook
+    from ..rules import CompiledCodebook, parse_codebook_rules
+
+    cb = load_codebook(file)
+    rules = parse_codebook_rules(cb, deep=True)
+    import spacy
+
+    CompiledCodebook(cb, spacy.blank("en"), rules)  # every pattern through spaCy's Matcher
+    codes = list(cb.iter_codes())
+    out_console.print(f"[green]OK[/] {file}: {len(cb.themes)} themes, {len(codes)} codes, "
+                      f"{len(rules)} with matching rules.")
+    if not examples:
+        return
+    from ..coding import check_examples
+
+    failures = check_examples(cb, model=model)
+    total = sum(len(c.examples) for c in codes if c.rules is not None)
+    if not failures:
+        out_console.print(f"[green]OK[/] all {total} examples of coded rules match their own code.")
+        return
+    for path, ex_index in failures:
+        err_console.print(f"[yellow]example {ex_index + 1} of {path} is not matched by its rules[/] "
+                          f"({file}:{cb.code(path).line})")
+    err_console.print(f"{len(failures)} of {total} examples not matched.")
+    raise typer.Exit(1)
+
+
+@codebook_app.command("show")
+def show(
+    file: Path = typer.Argument(..., help="Codebook YAML."),
+    full: bool = typer.Option(False, "--full", help="Also show when to use / not to use and examples."),
+) -> None:
+    """Show a codebook as a tree: themes, codes, labels, definitions and rule counts.
+
+    Example: qualkit codebook show codebooks/csec-study.yaml --full
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from ..codebook import load_codebook
+    from ..rules import parse_codebook_rules
+
+    cb = load_codebook(file)
+    rules = {r.code: r for r in parse_codebook_rules(cb)}
+    title = f"[bold]{escape(cb.title)}[/] ({cb.id}" + (f", version {escape(cb.version)}" if cb.version else "") + ")"
+    tree = Tree(title)
+
+    def add(node, code):
+        r = rules.get(code.path)
+        rule_txt = (f"{r.rule_count} rule{'s' if r.rule_count != 1 else ''}" + (f", {r.unit}" if r.unit else "")) if r else "no rules"
+        line = f"[cyan]{code.id}[/] {escape(code.label)} [dim]({rule_txt})[/]"
+        if code.definition:
+            line += f"\n[dim]{escape(code.definition)}[/]"
+        branch = node.add(line)
+        if full:
+            if code.when_to_use:
+                branch.add(f"[green]use:[/] {escape(code.when_to_use)}")
+            if code.when_not_to_use:
+                branch.add(f"[red]not:[/] {escape(code.when_not_to_use)}")
+            for ex in code.examples:
+                branch.add(f"[italic]“{escape(ex)}”[/]")
+        for child in code.codes:
+            add(branch, child)
+
+    for theme in cb.themes:
+        n = sum(1 for _ in theme.walk())
+        with_rules = sum(1 for c in theme.walk() if c.path in rules)
+        tnode = tree.add(f"[bold]{theme.id}[/] {escape(theme.label)} [dim]({n} codes, {with_rules} with rules)[/]")
+        for c in theme.codes:
+            add(tnode, c)
+    out_console.print(tree)
+
+
+# --------------------------------------------------------------------------- qualkit agree
+
+def agree(
+    coder_a: Path = typer.Argument(..., help="Segments file of the first coder (CSV or XLSX)."),
+    coder_b: Path = typer.Argument(..., help="Segments file of the second coder."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Report every code of this codebook (also codes nobody used), with labels."),
+    level: str = typer.Option("segment", "--level", "-l", help="Unit of comparison: segment or case."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the table as CSV."),
+) -> None:
+    """Inter-coder agreement per code and overall: percent agreement, Cohen's kappa, Krippendorff's alpha.
+
+    Units are the segments (overlapping segments count as one) or the cases
+    either coder coded; rejected rows count as 'not applied'.
+
+    Example: qualkit agree coder-lan.csv coder-minh.csv --codebook codebooks/csec-study.yaml -o agreement.csv
+    """
+    from rich.table import Table
+
+    from ..agree import LEVELS, agreement_files, write_agreement_csv
+    from ..codebook import load_codebook
+
+    if level not in LEVELS:
+        raise UsageError(f"unknown level '{level}'", fix="use --level segment or --level case")
+    cb = load_codebook(codebook) if codebook else None
+    result = agreement_files(coder_a, coder_b, level=level, codebook=cb)
+    if result.unknown_codes:
+        warn(f"{len(result.unknown_codes)} code(s) used in the files are not in the codebook: "
+             + ", ".join(result.unknown_codes[:5]))
+
+    def fmt(x, d=2):
+        return "n/a" if x is None else f"{x:.{d}f}"
+
+    table = Table(title=f"Agreement ({level} level, {result.units} units): {coder_a.name} vs {coder_b.name}")
+    for col, just in (("code", "left"), ("units", "right"), ("A", "right"), ("B", "right"), ("both", "right"),
+                      ("agree %", "right"), ("kappa", "right"), ("alpha", "right")):
+        table.add_column(col, justify=just)
+    for c in result.codes + [result.overall]:
+        style = "bold" if c is result.overall else None
+        table.add_row(c.code, str(c.units), str(c.coder_a), str(c.coder_b), str(c.both), fmt(c.percent, 1),
+                      fmt(c.kappa), fmt(c.alpha), style=style)
+    out_console.print(table)
+    out_console.print("[dim]n/a: undefined (a code neither coder used, or used on every unit)[/]")
+    if output is not None:
+        out_console.print(str(write_agreement_csv(output, result)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("code")(code)
+    app.add_typer(codebook_app, name="codebook")
+    app.command("agree")(agree)
