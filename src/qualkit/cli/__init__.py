@@ -20,7 +20,6 @@ COMMAND_MODULES = [
     "project",
     "redact",
     "tables",
-    "refi",
     "code",
 ]
 
