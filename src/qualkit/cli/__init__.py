@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "project",
     "redact",
     "tables",
+    "refi",
     "code",
 ]
 
