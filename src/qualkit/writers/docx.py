@@ -29,7 +29,7 @@ properties and custom XML data.
 Whether or not *redact_text* is given, personal metadata is removed: the
 core properties' author and last-modified-by become "qualkit"; comment and
 tracked-change authors become "qualkit" and comment initials are emptied;
-reviewers' account ids (``w15:presenceInfo``), the extended properties'
+reviewers' account ids (``w15:presenceInfo``), pictures' original file names, the extended properties'
 Company, Manager and HyperlinkBase, and the document thumbnail (a picture of
 the first page) are dropped.
 
@@ -44,7 +44,7 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Iterable, Sequence
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from lxml import etree
 
@@ -90,6 +90,8 @@ _TEXT_ATTRS = frozenset({"descr", "title", "alt", "tooltip", "instr"})
 _NAME_ATTR_OWNERS = frozenset({"docPr", "cNvPr"})
 _URL_RE = re.compile(r"^(?:https?|mailto|ftp|ftps|tel|callto|sms|skype|news):", re.IGNORECASE)
 
+_FILE_NAME_RE = re.compile(r"\.[A-Za-z0-9]{2,5}$")
+_URI_SAFE = ":/?#@!$&'()*+,;=~"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -263,6 +265,14 @@ def _clean_attributes(root, redact_text: RedactText | None) -> bool:
                 if value:
                     el.set(name, "")
                     changed = True
+            elif local == "name" and _local(tag) in _NAME_ATTR_OWNERS and _FILE_NAME_RE.search(value):
+                # a picture's original file name ("lieu_photo.png"): no detector reads those
+                el.set(name, f"image{el.get('id', '')}{_FILE_NAME_RE.search(value).group()}")
+                changed = True
+            elif local == "title" and _local(tag) == "imagedata":
+                if value:  # VML picture title: the original file name
+                    el.set(name, "")
+                    changed = True
             elif redact_text is None:
                 continue
             elif (local in _TEXT_ATTRS or (local == "name" and _local(tag) in _NAME_ATTR_OWNERS)
@@ -325,17 +335,18 @@ def _clean_part(name: str, root, redact_text: RedactText | None) -> bool:
 
 
 def _clean_target(target: str, redact_text: RedactText | None) -> str:
+    """An external link target with identifiers removed, still a valid URI reference."""
     if _URL_RE.match(target):
         if redact_text is None:
             return target
         plain = unquote(target)
         new = redact_text(plain)
-        return target if new == plain else xml_safe(new)
+        return target if new == plain else quote(xml_safe(new), safe=_URI_SAFE)
     # a file path (C:\Users\<name>\..., file:///..., \\server\...): keep the file name only
     name = re.split(r"[\\/]", unquote(target).rstrip("\\/"))[-1]
     if redact_text is not None and any(c.isalnum() for c in name):
         name = redact_text(name)
-    return xml_safe(name) or "_"
+    return quote(xml_safe(name), safe=_URI_SAFE) or "_"
 
 
 def _clean_rels(root, redact_text: RedactText | None) -> bool:
