@@ -273,7 +273,11 @@ def test_docx_round_trip(transcript, tmp_path):
     reps = body_replacements(doc.text)
     assert len(reps) == 6
     out = tmp_path / "out" / "int09.docx"
-    write_redacted(doc, reps, out, redact_text=redact)
+    seen: list[str] = []
+    write_redacted(doc, reps, out, redact_text=lambda t: seen.append(t) or redact(t))
+    # body text is replaced from the detector's spans only, never passed through redact_text
+    assert seen and not any("grew up" in t or "Did you meet" in t or "Thank you" in t for t in seen)
+    assert any("helped" not in t and "Pham Quoc Bao" in t for t in seen)  # the tracked insertion alone
 
     # the input is untouched, the output reads back as the expected text
     assert hashlib.sha256(transcript.read_bytes()).hexdigest() == before
@@ -388,3 +392,27 @@ def test_example_study_docx_round_trip(tmp_path):
     again = read_document(out)
     assert again.text == apply_replacements(doc.text, reps)
     assert [t.role for t in again.turns] == [t.role for t in doc.turns]
+
+
+def test_page_breaks_stay_and_tabs_give_way(tmp_path):
+    from docx.enum.text import WD_BREAK
+
+    d = docx.Document()
+    p = d.add_paragraph()
+    p.add_run("Mai")
+    p.add_run().add_break(WD_BREAK.PAGE)
+    p.add_run("Lan said")
+    q = d.add_paragraph()
+    q.add_run("Name:\tMai Lan\tage 15").bold = True
+    src = tmp_path / "b.docx"
+    d.save(str(src))
+    doc = read_document(src)
+    assert doc.text == "MaiLan said\nName:\tMai Lan\tage 15"
+    reps = [(0, 6, "[P]"), (17, 26, " [Q] "), (26, 26, "!")]
+    out = tmp_path / "o.docx"
+    write_redacted(doc, reps, out)
+    assert read_document(out).text == "[P] said\nName: [Q] !age 15"
+    o = docx.Document(str(out))
+    assert len(o.paragraphs[0]._p.xpath(".//w:br[@w:type='page']")) == 1
+    assert [r.bold for r in o.paragraphs[1].runs] == [True]
+    assert o.paragraphs[1]._p.xpath(".//w:tab") == []

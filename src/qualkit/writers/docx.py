@@ -161,19 +161,30 @@ def _set_text(el, new: str) -> None:
         el.set(XML_SPACE, "preserve")
 
 
-def _apply(el, editable: bool, new: str, kind: str = "t") -> None:
+def _apply(el, editable: bool, old: str, new: str, kind: str = "t") -> None:
+    """Put *new* (the piece's text after replacements) into element *el* that held *old*."""
     if editable:
         if not new and el.tag == W_T:
             el.getparent().remove(el)
         else:
             _set_text(el, new)
         return
-    # a tab or break: new text takes its place in the same run
-    if new:
-        t = el.makeelement(W_DELTEXT if kind == "del" else W_T, {})
-        _set_text(t, new)
-        el.addprevious(t)
-    el.getparent().remove(el)
+    # a tab, break or hyphen element: kept when only text next to it was inserted,
+    # otherwise a w:t with the new text takes its place in the same run
+    before, after, keep = new, "", False
+    if not old:
+        keep = True  # a page or column break: never removed
+    elif new.startswith(old):
+        before, after, keep = "", new[len(old):], True
+    elif new.endswith(old):
+        before, keep = new[: -len(old)], True
+    for text, where in ((before, el.addprevious), (after, el.addnext)):
+        if text:
+            t = el.makeelement(W_DELTEXT if kind == "del" else W_T, {})
+            _set_text(t, text)
+            where(t)
+    if not keep:
+        el.getparent().remove(el)
 
 
 def _clean_text(text: str) -> str:
@@ -236,9 +247,9 @@ def _clean_paragraph_text(root, redact_text: RedactText, handled: set | frozense
             pieces.append(Piece(pos, pos + len(text), text, editable))
             pos += len(text)
         reps = [(s, e, _clean_text(t)) for s, e, t in diff_replacements(old, new)]
-        for (el, _text, editable, kind), piece_new in zip(group, distribute(pieces, reps)):
+        for (el, text, editable, kind), piece_new in zip(group, distribute(pieces, reps)):
             if piece_new is not None:
-                _apply(el, editable, piece_new, kind)
+                _apply(el, editable, text, piece_new, kind)
                 changed = True
     return changed
 
@@ -390,7 +401,7 @@ def write_docx(doc: Document, replacements: Sequence[Replacement], out_path: Pat
     reps = [(s, e, _clean_text(new)) for s, e, new in replacements]
     for el, piece, new in zip(elements, pieces, distribute(pieces, reps)):
         if new is not None:
-            _apply(el, piece.editable, new)
+            _apply(el, piece.editable, piece.text, new)
 
     # 2. core properties
     props = document.core_properties
@@ -418,7 +429,11 @@ def write_docx(doc: Document, replacements: Sequence[Replacement], out_path: Pat
                 data = zin.read(info)
                 name = info.filename
                 if name != main_part and (name.endswith(".xml") or name.endswith(".rels")):
-                    root = etree.fromstring(data, _PARSER)
+                    try:
+                        root = etree.fromstring(data, _PARSER)
+                    except etree.XMLSyntaxError:
+                        raise InputError(f"part {name} of the Word file is not well-formed XML", file=path,
+                                         fix="open and re-save the file in Word or LibreOffice") from None
                     if name.endswith(".rels"):
                         changed = _clean_rels(root, redact_text)
                     else:
