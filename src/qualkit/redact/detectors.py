@@ -210,10 +210,10 @@ ADDR_PREFIX = re.compile(
     rf"(?P<words>(?:[\w'’.\-]+[ \t]+){{0,4}}?)(?:\d{{1,5}}[A-Za-z]?\b\.?|(?P<end>[\w'’\-]+))",
     re.IGNORECASE,
 )
-ADDR_ENDING = re.compile(
-    rf"(?<![\w])(?:\d{{1,6}}[ \t]+)?(?:[^\W\d_][\w'’\-]*[ \t]+){{0,2}}[\w'’\-]*(?:{STREET_ENDINGS})\b\.?[ \t]+\d{{1,5}}[A-Za-z]?\b\.?",
-    re.IGNORECASE,
-)
+#: "Koskikatu 25", "Villacher Strasse 89": a number after a word with a street ending (found from the number)
+_NUMBER_AFTER_WORD = re.compile(r"(?<=[^\W\d_])\.?[ \t]+\d{1,5}[A-Za-z]?\b\.?")
+_ENDINGS = tuple(sorted({fold(x) for x in STREET_ENDINGS.split("|")}, key=len, reverse=True))
+_ENDING_WORDS = frozenset(_ENDINGS)
 ADDR_NUM_WORDS_NUM = re.compile(
     r"(?<![\w.,])\d{1,6}[ \t]+(?P<words>(?:[^\W\d_][\w'’.\-]*[ \t]+){1,4})\d{1,5}[A-Za-z]?\b\.?"
 )
@@ -604,7 +604,7 @@ class RuleDetector:
 
     # -- lists: "Eklund, Michael and Hodge" --------------------------------------------------
     LIST_RE = re.compile(
-        r"[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?(?:,[ \t]+[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?){0,10},?[ \t]+(?:and|or|&|và|hoặc)[ \t]+[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?"
+        r"(?<![\w'’\-])(?=[A-ZĐÀ-ÝẠ-Ỹ])[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?(?:,[ \t]+[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?){0,10},?[ \t]+(?:and|or|&|và|hoặc)[ \t]+[^\W\d_][\w'’\-]*(?:[ \t][^\W\d_][\w'’\-]*)?"
     )
     _ITEM_SPLIT = re.compile(r",?[ \t]+(?:and|or|&|và|hoặc)[ \t]+|,[ \t]+")
 
@@ -749,8 +749,27 @@ class RuleDetector:
             if not re.match(r"\d", m.group()) and not words.strip() and m.group("end") is None and not m.group()[0].isupper():
                 pass
             out.append(Span(m.start(), m.end(), "PLACE", "address"))
-        for m in ADDR_ENDING.finditer(text):
-            out.append(Span(m.start(), m.end(), "PLACE", "address"))
+        for m in _NUMBER_AFTER_WORD.finditer(text):
+            ws = m.start()
+            while ws > 0 and (text[ws - 1].isalnum() or text[ws - 1] in "'’-"):
+                ws -= 1
+            word = fold(text[ws:m.start()])
+            if not word.endswith(_ENDINGS):
+                continue
+            start = ws
+            if word in _ENDING_WORDS:  # "Villacher Strasse 89", "Trenerys gate 232": the name is before it
+                prev = re.search(r"(?:[^\W\d_][\w'’\-]*[ \t]+){1,2}$", text[max(0, ws - 60):ws])
+                if prev:
+                    words = prev.group().split()
+                    while words and (fold(words[0]) in lex.stop and fold(words[0]) not in _PARTICLES
+                                     or not words[0][0].isupper() and fold(words[0]) not in _PARTICLES):
+                        words.pop(0)
+                    if words:
+                        start = ws - len(prev.group()) + prev.group().index(words[0])
+            num = re.search(r"\d{1,6}[ \t]+$", text[max(0, start - 8):start])
+            if num:
+                start -= len(num.group())
+            out.append(Span(start, m.end(), "PLACE", "address"))
         for m in ADDR_NUM_WORDS_NUM.finditer(text):
             if words_ok(m.group("words"), need_cap=True) and not _DATE_LIKE.match(m.group()):
                 ws = m.group("words").split()

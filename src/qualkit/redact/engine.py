@@ -267,6 +267,8 @@ class Pass1Doc:
     error: QualkitError | None = None
     vocab: set[str] = field(default_factory=set)
     cached: bool = False
+    #: (original text, label, detector) of each span: kept in memory only, for study-wide propagation
+    originals: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class _Cache:
@@ -329,6 +331,7 @@ def _pass1_stream(det: Detector, files: Sequence[tuple[int, InputFile]], cache: 
                 rec.cached = bool(det.opts.use_ner)
                 spans = rules + [Span(*c) for c in cached]
                 rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(doc.text, spans)]
+                rec.originals = [(doc.text[a:b], lab, d) for a, b, lab, d in rec.spans]
                 side.append(rec)
                 continue
             parts = chunks(doc.text)
@@ -354,6 +357,7 @@ def _pass1_stream(det: Detector, files: Sequence[tuple[int, InputFile]], cache: 
         ner = ner_acc.pop(idx)
         cache.put(rec.sha, ner)
         rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(text, rules + ner)]
+        rec.originals = [(text[a:b], lab, d) for a, b, lab, d in rec.spans]
         done(rec)
     flush_side()
 
@@ -555,24 +559,17 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         rec = records[idx]
         if rec.error is not None:
             continue
-        if not rec.spans:
-            continue
-        try:
-            text = read_document(rec.path, rel=rec.rel).text
-        except QualkitError as exc:  # changed under our feet
-            rec.error = exc
-            continue
-        for s, e, label, detector in rec.spans:
-            original = text[s:e]
+        for original, label, detector in rec.originals:
             k = phrase_key(original)
             if not k:
                 continue
             found.setdefault(k, (original, label))
-            if label == "PERSON" and detector not in ("derived",):
+            if label == "PERSON":
                 toks = tokens_of(original)
                 if len(toks) > 1:
                     for part in det.name_components(original, toks):
                         derived.setdefault(part, "PERSON")
+        rec.originals = []
     key.avoid_words(vocab)
     for text_, _label in det.names:
         key.avoid_words(tokens_of(text_))

@@ -56,6 +56,7 @@ class RedactionKey:
         self.entries: dict[str, KeyEntry] = {}
         self.counters: dict[str, int] = {}
         self.used_pseudonyms: set[str] = set()
+        self.used_given: set[str] = set()  # last words of the pseudonyms in use
         self.components: dict[str, str] = {}  # folded name part -> pseudonym part
         self.avoid: set[str] = set()  # folded words that occur in the study
         self.added = 0
@@ -144,7 +145,10 @@ class RedactionKey:
         if m:
             self.counters[m.group(1)] = max(self.counters.get(m.group(1), 0), int(m.group(2)))
         if e.pseudonym:
-            self.used_pseudonyms.add(phrase_key(e.pseudonym))
+            pk = phrase_key(e.pseudonym)
+            self.used_pseudonyms.add(pk)
+            if pk:
+                self.used_given.add(pk.split()[-1])
             self._learn_components(e.original, e.pseudonym)
         self.avoid.update(tokens_of(e.original))
 
@@ -225,7 +229,7 @@ class RedactionKey:
         return self._next_tag(label)  # pools exhausted: fall back to a tag
 
     def _used_given(self) -> set[str]:
-        return {k.split()[-1] for k in self.used_pseudonyms if k}
+        return self.used_given
 
     def avoid_words(self, words: Iterable[str]) -> None:
         """Words that occur in the study: no pseudonym uses them."""

@@ -25,19 +25,14 @@ class TokenView:
     def __init__(self, text: str) -> None:
         self.text = text
         ft = fold_text(text)
-        starts: list[int] = []
-        ends: list[int] = []
-        folded: list[str] = []
-        caps: list[bool] = []
         if ft.orig is None:
-            for m in WORD_RE.finditer(ft.text):
-                s = m.start()
-                starts.append(s)
-                ends.append(m.end())
-                folded.append(m.group())
-                c = text[s]
-                caps.append(c.isupper() or c.isdigit())
+            spans = [m.span() for m in WORD_RE.finditer(ft.text)]
+            self.starts = [a for a, _ in spans]
+            self.ends = [b for _, b in spans]
+            ft_text = ft.text
+            self.folded = [ft_text[a:b] for a, b in spans]
         else:
+            starts, ends, folded = [], [], []
             for m in WORD_RE.finditer(ft.text):
                 s = ft.to_orig(m.start())
                 e = ft.to_orig(m.end() - 1) + 1
@@ -46,12 +41,8 @@ class TokenView:
                 starts.append(s)
                 ends.append(e)
                 folded.append(m.group())
-                c = text[s]
-                caps.append(c.isupper() or c.isdigit())
-        self.starts = starts
-        self.ends = ends
-        self.folded = folded
-        self.caps = caps
+            self.starts, self.ends, self.folded = starts, ends, folded
+        self.caps = [text[a].isupper() or text[a].isdigit() for a in self.starts]
 
     def __len__(self) -> int:
         return len(self.starts)

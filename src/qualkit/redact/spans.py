@@ -102,10 +102,27 @@ def apply_keep(text: str, spans: list[Span], keep: frozenset[str], keep_countrie
     return out
 
 
+_FIRST_WORDS: dict[int, frozenset[str]] = {}
+
+
+def _first_words(phrases: frozenset[str]) -> frozenset[str]:
+    got = _FIRST_WORDS.get(id(phrases))
+    if got is None:
+        got = frozenset(p.split()[0] for p in phrases if p) | frozenset(w for p in phrases for w in p.split())
+        _FIRST_WORDS[id(phrases)] = got
+    return got
+
+
 def _trim_kept(text: str, sp: Span, keep: frozenset[str], countries: frozenset[str]) -> Span | None:
     words = [(m.start(), m.end()) for m in WORD_RE.finditer(text, sp.start, sp.end)]
     if not words:
         return None
+    # fast path: no word of the span can start or end a kept phrase
+    from .fold import fold as _fold
+
+    folded = {_fold(text[a:b]) for a, b in words}
+    if not (folded & _first_words(keep)) and not (folded & _first_words(countries)):
+        return sp
 
     def kept(a: int, b: int) -> bool:
         key = phrase_key(text[words[a][0]:words[b - 1][1]])
