@@ -29,6 +29,7 @@ from qualkit.refi import (
     plan_export,
     validate_file,
 )
+from qualkit.refi.exporter import SKIP_SUGGESTED
 from qualkit.refi.common import (
     QUALKIT_NAMESPACE,
     compose_description,
@@ -227,7 +228,7 @@ def test_export_writes_redacted_sources_selections_codings_cases(study, tmp_path
     root, files = _qde(out)
     assert res.sources == 3 and res.cases == 4 and res.users == 3
     assert res.skipped["rejected segment"] == 1
-    assert res.skipped["suggested segment (not reviewed)"] == 1
+    assert res.skipped[SKIP_SUGGESTED] == 1
     # codes: 3 themes + 4 codes, nested, with stable GUIDs and descriptions
     codes = {c.get("name"): c for c in root.iter(PNS + "Code")}
     assert len(codes) == 7 and res.codes == 7
@@ -624,3 +625,64 @@ def test_cli_export_import_and_qdc(study, tmp_path, cli, bench_data):
     assert r.exit_code == 0 and (tmp_path / "cb.qdc").is_file()
     r = cli("export", "refi", study, "--output", tmp_path / "x.zip")
     assert r.exit_code == 2 and ".qdpx" in r.stderr
+
+
+# --------------------------------------------------------------------------- more formats and pitfalls
+
+def test_vtt_md_and_control_characters_round_trip(tmp_path, bench_data):
+    tdir = tmp_path / "red"
+    tdir.mkdir()
+    (tdir / "fgd02.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Lan>We had no rice.\n\n"
+                                    "00:00:05.000 --> 00:00:07.000\n<v Hoa>My father drank.\n", encoding="utf-8")
+    (tdir / "notes.md").write_text("**R:** page one\x0cpage two, we were poor.\n", encoding="utf-8")
+    docs = {p.stem: read_document(p).text for p in tdir.iterdir()}
+    rows = []
+    for doc, piece in (("fgd02", "My father drank."), ("notes", "we were poor.")):
+        s, e = _span(docs[doc], piece)
+        rows.append(f"{doc},family.poor_family,,,{s},{e},,Lan,accepted,{piece}")
+    (tmp_path / "seg.csv").write_text("document,code,case,segment,start,end,speaker,coder,status,text\n"
+                                      + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "cb.yaml").write_text(CODEBOOK, encoding="utf-8")
+    out = tmp_path / "x.qdpx"
+    export_project(out, transcripts=tdir, codebook=tmp_path / "cb.yaml", segments=tmp_path / "seg.csv")
+    assert validate_file(out, bench_data / "refi-qda") == []
+    import_refi(out, tmp_path / "back")
+    seg = read_segments(tmp_path / "back" / "segments.csv")
+    back_docs = {p.stem: read_document(p).text for p in (tmp_path / "back" / "transcripts").iterdir()}
+    assert back_docs == docs  # cue texts / markdown (form feed included) stored as the text qualkit reads
+    assert {r.document: back_docs[r.document][r.start:r.end] for r in seg.itertuples()} == \
+        {"fgd02": "My father drank.", "notes": "we were poor."}
+
+
+def test_import_detects_a_counted_bom_from_selection_names(tmp_path):
+    text = "R: We had Coke for breakfast.\nR: Then we slept.\n"
+    piece = "Then we slept."
+    s, e = _span(text, piece)
+    src = _text_src("12121212-1212-1212-1212-121212121212", "bom",
+                    _sel(s + 1, e + 1, "AE6D04CE-D987-4FC8-AF97-D72CA6FFD08F", name=piece),
+                    plain="internal://12121212-1212-1212-1212-121212121212.txt")
+    path = _qdpx(tmp_path / "p.qdpx", _project(CODES + f"<Sources>{src}</Sources>"),
+                 {"sources/12121212-1212-1212-1212-121212121212.txt": b"\xef\xbb\xbf" + text.encode()})
+    res = import_refi(path, tmp_path / "out")
+    seg = read_segments(tmp_path / "out" / "segments.csv")
+    assert list(seg["text"]) == [piece]
+    assert res.line_breaks["bom"] == "file (BOM counted)"
+
+
+def test_line_break_maps_keep_every_span_property():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(alphabet="ab\r\n", max_size=30), st.integers(0, 30), st.integers(0, 30))
+    def check(text, i, j):
+        s, e = sorted((min(i, len(text)), min(j, len(text))))
+        for mode in ("lf", "crlf"):
+            view, fwd = newline_view(text, mode)
+            back = inverse_map(fwd, len(view))
+            norm = lambda t: t.replace("\r\n", "\n").replace("\r", "\n")  # noqa: E731
+            # letters keep their order and the span's letters survive the trip both ways
+            assert view[fwd[s]:fwd[e]].replace("\r", "").replace("\n", "") == text[s:e].replace("\r", "").replace("\n", "")
+            a, b = back[fwd[s]], back[fwd[e]]
+            assert norm(text[a:b]).strip("\n") == norm(text[s:e]).strip("\n") or a == s and b == e
+
+    check()

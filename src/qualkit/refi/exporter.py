@@ -52,7 +52,7 @@ from .common import (
 
 ProgressFn = Callable[[int, int], None]
 ORIGIN = f"qualkit {__version__}"
-STATUSES_DEFAULT = ("accepted",)
+SKIP_SUGGESTED = "suggested segment(s) not reviewed (accept them, or use --include-suggested)"
 
 
 @dataclass
@@ -144,9 +144,10 @@ def _now() -> str:
 
 
 def _xml_text(text: str) -> str:
-    """Text safe for XML 1.0: control characters other than tab/LF/CR are dropped."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
-                   and c not in "\ufffe\uffff")
+    """Text safe for XML 1.0: characters XML cannot carry (control characters other than
+    tab/LF/CR, lone surrogates, U+FFFE/U+FFFF) become spaces, so lengths stay the same."""
+    return "".join(c if (c in "\t\n\r" or 0x20 <= ord(c) < 0xD800 or 0xE000 <= ord(c) < 0xFFFE
+                         or ord(c) > 0xFFFF) else " " for c in text)
 
 
 def _code_elements(parent, ns: str, codebook: Codebook, *, with_description: bool = True) -> int:
@@ -311,6 +312,10 @@ def export_project(
         codebook = _codebook_from_paths(seg_df["code"], project_name or "qualkit")
         result.warnings.append("no codebook given: codes were built from the segment codes (labels = ids)")
     scope = codebook.id if codebook is not None else (project_name or "qualkit")
+    with_rules = _count_rules(codebook) if codebook is not None else 0
+    if with_rules:
+        result.warnings.append(f"matching rules of {with_rules} theme(s)/code(s) are not part of REFI-QDA "
+                               "(they stay in the codebook YAML)")
     known_codes = set(codebook.code_paths) if codebook is not None else set()
     cases_df = read_cases(cases) if cases is not None else None
 
@@ -333,7 +338,7 @@ def export_project(
                 result.skip("rejected segment")
                 continue
             if status not in statuses:
-                result.skip("suggested segment (not reviewed)")
+                result.skip(SKIP_SUGGESTED)
                 continue
             if row.document not in sources:
                 result.skip("segment of an unknown document")
@@ -358,10 +363,6 @@ def export_project(
             entry = (row.code, coder, case)
             if entry not in spans[key]:
                 spans[key].append(entry)
-    n_suggested = result.skipped.get("suggested segment (not reviewed)", 0)
-    if n_suggested:
-        result.warnings.append(f"{n_suggested} suggested (unreviewed) segment row(s) left out; "
-                               "accept them in the segments file or use --include-suggested")
 
     # ---- users
     coders: list[str] = []
@@ -454,7 +455,7 @@ def export_project(
         if src.rich is not None:
             attrs["richTextPath"] = f"internal://{src.guid}.docx"
             members.append((f"sources/{src.guid}.docx", src.rich))
-        members.append((f"sources/{src.guid}.txt", _xml_text(src.stored).encode("utf-8")))
+        members.append((f"sources/{src.guid}.txt", src.stored.encode("utf-8", "replace")))
         sel_el = etree.SubElement(srcs_el, P + "TextSource", **attrs)
         for start, end in sorted(by_doc.get(doc_id, [])):
             entries = spans[(doc_id, start, end)]
@@ -499,6 +500,10 @@ def _coding(parent, P: str, scope: str, code: str, coder: str, user_guid: dict, 
         attrs["creatingUser"] = user_guid[coder]
     cel = etree.SubElement(parent, P + "Coding", **attrs)
     etree.SubElement(cel, P + "CodeRef", targetGUID=code_guid(scope, code))
+
+
+def _count_rules(codebook: Codebook) -> int:
+    return sum(1 for t in codebook.themes if t.rules) + sum(1 for c in codebook.iter_codes() if c.rules)
 
 
 def _isna(value) -> bool:

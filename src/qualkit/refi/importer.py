@@ -539,6 +539,8 @@ def import_refi(
             text_el = _kid(el, "Representation")
             if text_el is None:
                 result.skip("PDF source without a text representation")
+            if _kids(el, "PDFSelection"):
+                result.skip("PDF area selection (not imported)", len(_kids(el, "PDFSelection")))
         elif kind_el in ("PictureSource", "AudioSource", "VideoSource"):
             result.skip(f"{kind_el[:-6].lower()} source (not imported)")
         if text_el is None:
@@ -694,9 +696,10 @@ def import_refi(
         if on_progress:
             on_progress(n_item, len(items))
     if kind_root == "Project" and _kid(root, "Notes") is not None:
-        result.skip("note (memo)", len(_kids(_kid(root, "Notes"), "Note")))
-    if _kid(root, "Sets") is not None:
-        result.skip("set", len(_kids(_kid(root, "Sets"), "Set")))
+        result.skip("note (memo, not imported)", len(_kids(_kid(root, "Notes"), "Note")))
+    for holder, item, what in (("Sets", "Set", "set"), ("Links", "Link", "link"), ("Graphs", "Graph", "graph")):
+        if _kid(root, holder) is not None and _kids(_kid(root, holder), item):
+            result.skip(f"{what} (not imported)", len(_kids(_kid(root, holder), item)))
 
     # ---- codebook.yaml
     stem = path.stem
