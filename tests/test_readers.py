@@ -159,3 +159,36 @@ def test_iter_inputs_walks_folders_sorted_skipping_hidden(tmp_path):
     assert "notes.pdf" in [str(f.rel) for f in iter_inputs([tmp_path], all_files=True)]
     with pytest.raises(InputError):
         list(iter_inputs([tmp_path / "missing"]))
+
+
+def test_redaction_tags_are_speaker_labels():
+    text = "Interviewer: Where?\n[PERSON 1]: I went to [PLACE 2].\n[PERSON]: Me too."
+    assert _turns(text) == [
+        ("interviewer", "Interviewer", "Where?"),
+        ("respondent", "[PERSON 1]", "I went to [PLACE 2]."),
+        ("respondent", "[PERSON]", "Me too."),
+    ]
+
+
+def test_docx_hyperlink_before_label_does_not_shift_offsets(tmp_path):
+    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement
+
+    d = docx.Document()
+    p = d.add_paragraph()
+    link = OxmlElement("w:hyperlink")
+    r = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = "see"
+    r.append(t)
+    link.append(r)
+    p._p.append(link)
+    run = p.add_run(" Respondent:")
+    run.bold = True
+    p.add_run(" text")
+    path = tmp_path / "h.docx"
+    d.save(path)
+    doc = read_document(path)
+    assert doc.text == "see Respondent: text"
+    # a paragraph that starts with a hyperlink has no bold label: no mis-sliced speaker
+    assert all(t.speaker in (None, "see Respondent") for t in doc.turns)

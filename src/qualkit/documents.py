@@ -38,6 +38,8 @@ _LABEL_RE = re.compile(
     r"""(?P<indent>[ \t]*)
         (?:\*\*|__)?                                  # markdown bold label
         (?P<label>
+            \[[^\W\d_][\w ]{0,24}\]                     # a redaction tag: [PERSON 3]
+            |
             [^\W\d_][\w.'’\-]{0,24}                   # first word (letter first)
             (?:[ \t][\w.'’/\-]{1,20}){0,3}            # up to three more words
         )
@@ -149,6 +151,8 @@ _NOT_LABELS = frozenset(
 
 
 def _plausible_label(label: str) -> bool:
+    if label.startswith("["):
+        return True  # a redaction tag such as [PERSON 3]
     words = label.split()
     if words[0].lower().rstrip(".") in _NOT_LABELS and len(words) == 1:
         return False

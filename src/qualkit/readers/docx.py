@@ -18,12 +18,18 @@ def _bold_label(paragraph) -> int | None:
     a wholly bold paragraph (a heading) does not.
     """
     length = 0
-    runs = paragraph.runs
-    for i, run in enumerate(runs):
-        if not run.text:
+    # walk what paragraph.text is made of (runs and hyperlinks, in order) so the
+    # label length agrees with the offsets of the text
+    for item in paragraph.iter_inner_content():
+        runs = getattr(item, "runs", None)
+        if runs is not None:  # a hyperlink: a label never contains one
+            if item.text:
+                break
             continue
-        if run.bold or (run.style is not None and run.style.font.bold):
-            length += len(run.text)
+        if not item.text:
+            continue
+        if item.bold or (item.style is not None and item.style.font.bold):
+            length += len(item.text)
             continue
         break
     else:
