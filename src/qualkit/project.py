@@ -330,7 +330,7 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     result = redact_corpus(
         [paths.transcripts], paths.redacted, paths.key, opts,
         report_path=paths.review_report,
-        on_progress=lambda done, total, *_: report("redact", done, total),
+        on_progress=lambda phase, done, total: report("redact", done, total),
     )
     written = list(getattr(result, "written", []) or [])
     errors = list(getattr(result, "errors", []) or [])
@@ -363,7 +363,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
     docs = (read_document(f.path, rel=f.rel) for f in changed)
     new_rows = code_documents(docs, codebook, unit=unit, model=s.pick(None, "model"),
-                              on_progress=lambda done, total, *_: report("code", done, len(changed)))
+                              on_progress=lambda doc_id, done, total: report("code", done, total))
     previous = read_segments(paths.segments) if paths.segments.is_file() else None
     recoded = {Path(f.path).stem for f in changed} | removed
     merged = merge_with_previous(new_rows, previous, recoded_documents=recoded)
