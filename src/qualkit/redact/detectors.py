@@ -660,8 +660,38 @@ class RuleDetector:
         re.IGNORECASE,
     )
 
-    def cue_spans(self, text: str) -> list[Span]:
+    #: "<Name> said", "<Name> lives in", "... says <Name>."
+    VERB_AFTER_RE = re.compile(
+        r"(?<![\w'’\-])(?P<n>[A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*(?:[ \t][A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*)?)[ \t]+"
+        r"(?:said|says|told|tells|asked|asks|lives|lived|was born|works|worked|began|started|comes from|came from|"
+        r"is from|was from|married|called me|phoned|texted|promised|introduced|took me|brought me|sold me|"
+        r"nói|bảo|kể)\b")
+    VERB_BEFORE_RE = re.compile(
+        r"\b(?:says|said|asked|told|according to|thanks to|married to|introduced by|sold by|taken by)[ \t]+"
+        r"(?P<n>[A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*(?:[ \t][A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*)?)(?=[ \t]*[.,;!?\n]|$)")
+
+    def verb_spans(self, text: str) -> list[Span]:
         out: list[Span] = []
+        lex = self.lex
+        for rx in (self.VERB_AFTER_RE, self.VERB_BEFORE_RE):
+            for m in rx.finditer(text):
+                words = m.group("n").split()
+                f = [fold(w) for w in words]
+                # a sentence-initial common word ("Nobody said", "Police said") is not a name
+                while f and (f[0] in lex.stop or f[0] in lex.generic or f[0] in lex.common_words or f[0] in lex.titles
+                             or f[0] in lex.countries or self.gaz_index.get((f[0],)) is not None):
+                    words.pop(0)
+                    f.pop(0)
+                if not words or any(x in lex.stop or x in lex.generic or x in lex.countries for x in f):
+                    continue
+                if len(words) == 1 and len(f[0]) < 2:
+                    continue
+                e = m.end("n")
+                out.append(Span(e - len(" ".join(words)), e, "PERSON", "name-cue"))
+        return out
+
+    def cue_spans(self, text: str) -> list[Span]:
+        out: list[Span] = self.verb_spans(text)
         lex = self.lex
         for m in self.CUE_RE.finditer(text):
             s = m.start("n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .lexicon import WORD_RE, lexicon, phrase_key
 
@@ -102,15 +103,10 @@ def apply_keep(text: str, spans: list[Span], keep: frozenset[str], keep_countrie
     return out
 
 
-_FIRST_WORDS: dict[int, frozenset[str]] = {}
-
-
+@lru_cache(maxsize=16)
 def _first_words(phrases: frozenset[str]) -> frozenset[str]:
-    got = _FIRST_WORDS.get(id(phrases))
-    if got is None:
-        got = frozenset(p.split()[0] for p in phrases if p) | frozenset(w for p in phrases for w in p.split())
-        _FIRST_WORDS[id(phrases)] = got
-    return got
+    """Every word of every kept phrase (a span none of whose words is here keeps nothing)."""
+    return frozenset(w for p in phrases for w in p.split())
 
 
 def _trim_kept(text: str, sp: Span, keep: frozenset[str], countries: frozenset[str]) -> Span | None:
