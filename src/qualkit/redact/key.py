@@ -190,8 +190,8 @@ class RedactionKey:
         for attempt in range(50):
             seed = f"{key}#{attempt}"
             if vn:
-                female = "thi" in toks[1:-1]
-                male = "van" in toks[1:-1]
+                female = "thi" in toks[1:-1] or (len(toks) == 1 and toks[0] in lex.female and toks[0] not in lex.male)
+                male = "van" in toks[1:-1] or (len(toks) == 1 and toks[0] in lex.male and toks[0] not in lex.female)
                 given_pool = pools["vn_given_female"] if female else pools["vn_given_male"] if male else \
                     pools["vn_given_female"] + pools["vn_given_male"]
                 given = self.components.get(toks[-1]) if attempt == 0 else None

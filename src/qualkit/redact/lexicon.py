@@ -68,6 +68,8 @@ class Lexicon:
     generic: frozenset[str]
     stop: frozenset[str]
     common_words: frozenset[str]  # English words that are also names
+    female: frozenset[str] = frozenset()  # folded Vietnamese given names usually borne by women
+    male: frozenset[str] = frozenset()
     pseudonyms: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -93,6 +95,8 @@ def lexicon() -> Lexicon:
         generic=frozenset(fold(w) for w in _words(generic["roles"] + generic["descriptors"])),
         stop=stop,
         common_words=frozenset(fold(w) for w in _words(generic.get("common_words", []))),
+        female=frozenset(fold(w) for w in _words(names.get("female", []))),
+        male=frozenset(fold(w) for w in _words(names.get("male", []))),
         pseudonyms={k: _words(v) for k, v in pseudo.items() if k},
     )
 
