@@ -324,6 +324,20 @@ def test_original_needs_the_flag_is_private_and_stays_out_of_output(study, tmp_p
     assert "segment whose text is not at its offsets" in r.stderr
 
 
+def test_original_plan_points_at_originals_and_guards_the_output_folder(study):
+    from qualkit.refi import check_original_destination
+
+    plan = plan_export(load_settings(study), original=True)
+    assert plan.original and plan.transcripts == (study / "transcripts").resolve()
+    with pytest.raises(SafetyError):
+        check_original_destination(study / "output" / "sub" / "x.qdpx", plan)
+    check_original_destination(study / "private" / "x.qdpx", plan)  # fine
+    redacted = plan_export(load_settings(study))
+    assert redacted.transcripts == (study / "output" / "transcripts").resolve()
+    assert redacted.segments == (study / "output" / "segments.csv").resolve()
+    check_original_destination(study / "output" / "x.qdpx", redacted)  # redacted: shareable
+
+
 def test_no_redacted_transcripts_is_an_error(study, tmp_path):
     import shutil
 
@@ -686,3 +700,43 @@ def test_line_break_maps_keep_every_span_property():
             assert norm(text[a:b]).strip("\n") == norm(text[s:e]).strip("\n") or a == s and b == e
 
     check()
+
+
+def test_newline_maps_back_map_equals_the_inverse_of_the_forward_map():
+    from qualkit.refi.common import newline_maps
+
+    for text in ("", "a", "\r\n", "ab\r\ncd\ne\rf\r\n\n\r\r\nz", "\n\n", "x\r"):
+        for mode in ("lf", "crlf", "asis"):
+            view, fwd, back = newline_maps(text, mode)
+            assert len(fwd) == len(text) + 1 and len(back) == len(view) + 1
+            assert back == inverse_map(fwd, len(view)), (text, mode)
+
+
+def test_export_without_codebook_builds_codes_from_segments(study, tmp_path, bench_data):
+    out = tmp_path / "nocb.qdpx"
+    res = export_project(out, transcripts=study / "output" / "transcripts", segments=study / "output" / "segments.csv")
+    assert validate_file(out, bench_data / "refi-qda") == []
+    assert any("no codebook" in w for w in res.warnings)
+    names = [c.get("name") for c in _qde(out)[0].iter(PNS + "Code")]
+    assert names == ["family", "domestic_violence", "poor_family", "violence", "physical", "by_customer"]
+    res2 = import_refi(out, tmp_path / "back")
+    assert load_codebook(tmp_path / "back" / "codebook.yaml").code_paths == \
+        ["family.domestic_violence", "family.poor_family", "violence.physical", "violence.physical.by_customer"]
+    assert res2.segments == res.codings
+
+
+def test_cli_import_reports_line_break_conventions_and_losses(tmp_path, cli):
+    piece = "We had Coke for breakfast."
+    c, d = _one_char_crlf(ATLAS_TEXT, piece)
+    src = _text_src("69A4332D-5B31-4915-B520-5275CFC21B40", "Mabel",
+                    _sel(c, d, "AE6D04CE-D987-4FC8-AF97-D72CA6FFD08F", piece),
+                    plain="internal://01106019-2518-43DD-BBD1-8F0252BACB30.txt")
+    pic = '<PictureSource guid="88888888-8888-8888-8888-888888888888" name="pic" path="internal://x.jpg"/>'
+    qde = _project(CODES + f"<Sources>{src}{pic}</Sources>", origin="ATLAS.ti 9")
+    path = _qdpx(tmp_path / "a.qdpx", qde, {"sources/01106019-2518-43DD-BBD1-8F0252BACB30.txt": ATLAS_TEXT.encode()})
+    r = cli("import", "refi", path, "--output", tmp_path / "out")
+    assert r.exit_code == 0, r.stderr
+    assert "1 transcripts" in r.stdout and "one (1 transcripts)" in r.stdout
+    assert "picture source" in r.stderr
+    r = cli("import", "refi", path, "--output", tmp_path / "out2", "--line-breaks", "sideways")
+    assert r.exit_code == 2

@@ -77,7 +77,7 @@ def document_id_from_name(name: str | None, *, fallback: str) -> str:
     """A file-name-safe document id from a source name (known extensions dropped)."""
     text = unicodedata.normalize("NFKC", (name or "").strip())
     text = re.sub(r"\.(txt|docx?|rtf|pdf|md|odt|vtt|srt)$", "", text, flags=re.IGNORECASE)
-    text = re.sub(r"[^\w.\-]+", "_", text).strip("._-")
+    text = re.sub(r"[^\w.\-]+", "_", text).strip("._-")[:100].rstrip("._-")
     return text or fallback
 
 
@@ -203,39 +203,54 @@ def variable_xml_value(value: str, type_: str) -> str:
 
 # --------------------------------------------------------------------------- line-break views
 
-def newline_view(text: str, mode: str) -> tuple[str, list[int]]:
-    """Re-write the line breaks of *text* and map offsets.
+_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def newline_maps(text: str, mode: str) -> tuple[str, list[int], list[int]]:
+    """Re-write the line breaks of *text* and map offsets both ways.
 
     *mode*: ``"lf"`` (every CRLF or lone CR becomes LF), ``"crlf"`` (every line
-    break becomes CRLF), or ``"asis"``. Returns ``(new_text, fwd)`` where
-    ``fwd[i]`` is the offset in *new_text* of offset *i* in *text*
-    (``len(fwd) == len(text) + 1``).
+    break becomes CRLF), or ``"asis"``. Returns ``(view, fwd, back)``:
+    ``fwd[i]`` is the offset in *view* of offset *i* in *text*
+    (``len(fwd) == len(text) + 1``); ``back[v]`` is the first offset of *text*
+    that lands on *v* or after it (``len(back) == len(view) + 1``).
     """
     if mode == "asis":
-        return text, list(range(len(text) + 1))
-    out: list[str] = []
+        ident = list(range(len(text) + 1))
+        return text, ident, list(ident)
+    brk = "\r\n" if mode == "crlf" else "\n"
+    parts: list[str] = []
     fwd: list[int] = []
-    pos = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\r" and i + 1 < n and text[i + 1] == "\n":
-            fwd.append(pos)
-            fwd.append(pos + (1 if mode == "crlf" else 0))
-            piece = "\r\n" if mode == "crlf" else "\n"
-            i += 2
-        elif c in "\r\n":
-            fwd.append(pos)
-            piece = "\r\n" if mode == "crlf" else "\n"
-            i += 1
-        else:
-            fwd.append(pos)
-            piece = c
-            i += 1
-        out.append(piece)
-        pos += len(piece)
-    fwd.append(pos)
-    return "".join(out), fwd
+    back: list[int] = []
+    pos = 0  # offset in the view
+    last = 0  # offset in the text
+    for m in _BREAK_RE.finditer(text):
+        i, j = m.start(), m.end()
+        n = i - last  # ordinary characters before the break map one to one
+        fwd.extend(range(pos, pos + n))
+        back.extend(range(last, i))
+        parts.append(text[last:i])
+        pos += n
+        # the break: text[i:j] (1 or 2 characters) -> brk (1 or 2 characters)
+        fwd.append(pos)
+        if j - i == 2:
+            fwd.append(pos + len(brk) - 1)
+        back.append(i)
+        if len(brk) == 2:
+            back.append(i + 1)
+        parts.append(brk)
+        pos += len(brk)
+        last = j
+    fwd.extend(range(pos, pos + len(text) - last + 1))
+    back.extend(range(last, len(text) + 1))
+    parts.append(text[last:])
+    return "".join(parts), fwd, back
+
+
+def newline_view(text: str, mode: str) -> tuple[str, list[int]]:
+    """(view, fwd) of :func:`newline_maps`."""
+    view, fwd, _ = newline_maps(text, mode)
+    return view, fwd
 
 
 def inverse_map(fwd: list[int], view_len: int) -> list[int]:

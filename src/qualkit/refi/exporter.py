@@ -25,6 +25,7 @@ rich-text version. What goes in, and how it maps:
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -143,11 +144,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_text(text: str) -> str:
     """Text safe for XML 1.0: characters XML cannot carry (control characters other than
     tab/LF/CR, lone surrogates, U+FFFE/U+FFFF) become spaces, so lengths stay the same."""
-    return "".join(c if (c in "\t\n\r" or 0x20 <= ord(c) < 0xD800 or 0xE000 <= ord(c) < 0xFFFE
-                         or ord(c) > 0xFFFF) else " " for c in text)
+    return _NOT_XML.sub(" ", text)
 
 
 def _code_elements(parent, ns: str, codebook: Codebook, *, with_description: bool = True) -> int:
@@ -388,8 +391,11 @@ def export_project(
     case_sources: dict[str, list[str]] = defaultdict(list)
     case_selections: dict[str, list[str]] = defaultdict(list)
     sel_guid = {key: stable_guid("selection", scope, key[0], str(key[1]), str(key[2])) for key in spans}
+    spans_of_doc: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    for key in spans:
+        spans_of_doc[key[0]].append(key)
     for doc_id in sources:
-        doc_spans = [key for key in spans if key[0] == doc_id]
+        doc_spans = spans_of_doc.get(doc_id, [])
         eff = {case or doc_id for key in doc_spans for _, _, case in spans[key]}
         eff |= {case or doc_id for _, _, case in whole.get(doc_id, [])}
         if len(eff) == 1 and next(iter(eff)) != doc_id:

@@ -35,7 +35,6 @@ import csv
 import io
 import re
 import zipfile
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -45,8 +44,7 @@ from ..fsutil import atomic_open, atomic_write_bytes, atomic_write_text
 from .common import (
     document_id_from_name,
     id_from_name,
-    inverse_map,
-    newline_view,
+    newline_maps,
     norm_guid,
     parse_description,
     split_qualkit_id,
@@ -374,8 +372,8 @@ def _view_maps(text: str, conv: str) -> tuple[str, list[int]]:
     """The other program's view of *text* under a line-break convention, and view->text offsets."""
     if conv == "file":
         return text, list(range(len(text) + 1))
-    view, fwd = newline_view(text, "lf" if conv == "one" else "crlf")
-    return view, inverse_map(fwd, len(view))
+    view, _fwd, back = newline_maps(text, "lf" if conv == "one" else "crlf")
+    return view, back
 
 
 def _name_key(name: str | None) -> tuple[str, bool]:
@@ -432,12 +430,6 @@ def import_refi(
     on_progress: ProgressFn | None = None,
 ) -> ImportResult:
     """Turn a ``.qdpx`` project or ``.qdc`` codebook into qualkit files in *output*."""
-    import yaml
-
-    from ..documents import Document
-    from ..readers import decode_bytes, read_document
-    from ..segments import CodedSegment, write_segments
-
     path = Path(path)
     output = Path(output)
     if line_breaks not in LINE_BREAKS:
@@ -453,6 +445,21 @@ def import_refi(
                              fix="choose an empty folder, or add --force to overwrite them")
 
     box = _Container(path)
+    try:
+        return _import(box, path, output, line_breaks, on_progress)
+    finally:
+        if box.zip is not None:
+            box.zip.close()
+
+
+def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
+            on_progress: ProgressFn | None) -> ImportResult:
+    import yaml
+
+    from ..documents import Document
+    from ..readers import decode_bytes, read_document
+    from ..segments import CodedSegment, write_segments
+
     where = f"{path}:{box.qde_name}" if box.zip is not None else str(path)
     root = _parse_xml(box.xml(), where)
     kind_root = _local(root)
@@ -501,6 +508,13 @@ def import_refi(
             if g:
                 case_guids.add(g)
     case_by_guid = {c["guid"]: c for c in cases if c["guid"]}
+    cases_of_selection: dict[str, list[str]] = {}
+    cases_of_source: dict[str, list[str]] = {}
+    for c in cases:
+        for g in c["selections"]:
+            cases_of_selection.setdefault(g, []).append(c["id"])
+        for g in c["sources"]:
+            cases_of_source.setdefault(g, []).append(c["id"])
 
     # ---- codebook
     codes_el = None
@@ -524,7 +538,6 @@ def import_refi(
     # ---- sources
     segments: list[CodedSegment] = []
     source_vars: list[tuple[str, str | None, dict]] = []  # (doc id, source guid, values)
-    doc_of_source: dict[str, str] = {}
     sources_el = _kid(root, "Sources") if kind_root == "Project" else None
     items = list(sources_el) if sources_el is not None else []
     taken_docs: set[str] = set()
@@ -602,10 +615,6 @@ def import_refi(
         written.append(target)
         result.documents += 1
         src_guid = norm_guid(text_el.get("guid")) or norm_guid(el.get("guid"))
-        if norm_guid(el.get("guid")):
-            doc_of_source[norm_guid(el.get("guid"))] = doc_id
-        if src_guid:
-            doc_of_source[src_guid] = doc_id
         map_rows.append(("source", el.get("guid") or "", name or "", doc_id))
 
         # selections
@@ -635,7 +644,7 @@ def import_refi(
         # spans (SelectionRef, or NVivo's case node coded on a selection); a segment belongs to
         # the cases whose spans contain it
         guids = {g for g in (src_guid, norm_guid(el.get("guid"))) if g}
-        source_cases = [c["id"] for c in cases if guids & c["sources"]]
+        source_cases = [cid for g in guids for cid in cases_of_source.get(g, [])]
         whole: list[tuple[str, str]] = []  # (code path, coder) of codings of the whole source
         for c in _kids(text_el, "Coding"):
             ref = _kid(c, "CodeRef")
@@ -663,7 +672,7 @@ def import_refi(
             if start >= end:
                 result.skip("empty selection")
                 continue
-            case_spans += [(c["id"], start, end) for c in cases if sel["guid"] in c["selections"]]
+            case_spans += [(cid, start, end) for cid in cases_of_selection.get(sel["guid"], [])]
             codes_here: list[tuple[str, str]] = []
             for code_g, user_g in sel["codings"]:
                 if code_g is not None and code_g in case_by_guid:
@@ -729,7 +738,7 @@ def import_refi(
         # ---- cases.csv
         rows: dict[str, dict[str, str]] = {c["id"]: dict(c["values"]) for c in cases}
         for doc_id, src_guid, values in source_vars:
-            owners = [c["id"] for c in cases if src_guid in c["sources"]]
+            owners = cases_of_source.get(src_guid, [])
             owner = owners[0] if len(owners) == 1 else doc_id
             row = rows.setdefault(owner, {})
             for k, v in values.items():
