@@ -272,9 +272,48 @@ class MergeResult:
     unmatched: int = 0  # human rows whose text is no longer in the (changed or removed) transcript
     new_suggestions: int = 0
     kept_suggestions: int = 0  # earlier suggestions still given by the rules
-    stale_suggestions: int = 0  # earlier suggestions the rules no longer give (kept unless refresh)
-    dropped_suggestions: int = 0
+    stale_suggestions: int = 0  # earlier suggestions the rules no longer give, kept (no log, no refresh)
+    dropped_suggestions: int = 0  # earlier untouched suggestions dropped (text changed, rules changed)
+    withheld_suggestions: int = 0  # suggestions a coder already removed or re-coded: not offered again
     unmatched_documents: list[str] = field(default_factory=list)
+    suggested: set[str] = field(default_factory=set)  # the suggestion log to keep for the next run
+
+
+def suggestion_key(row: CodedSegment) -> str:
+    """Fingerprint of a machine suggestion: document, code and segment text (not offsets).
+
+    ``qualkit code`` keeps these in a small log next to the segments file, so a
+    re-run can tell an untouched suggestion from one a coder edited or deleted.
+    Only a hash is stored: no transcript text.
+    """
+    import hashlib
+
+    raw = "\x1f".join((row.document, row.code, " ".join((row.text or "").split())))
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def suggestion_log_path(segments_path) -> "Path":
+    from pathlib import Path
+
+    p = Path(segments_path)
+    return p.with_name(f".{p.stem}.suggested")
+
+
+def read_suggestion_log(segments_path) -> set[str] | None:
+    """The suggestion log of a segments file, or None when there is none."""
+    path = suggestion_log_path(segments_path)
+    if not path.is_file():
+        return None
+    return {ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")}
+
+
+def write_suggestion_log(segments_path, keys: Iterable[str]):
+    from .fsutil import atomic_write_text
+
+    path = suggestion_log_path(segments_path)
+    body = "# qualkit code: fingerprints of machine suggestions already offered (no text); do not edit\n"
+    atomic_write_text(path, body + "".join(f"{k}\n" for k in sorted(set(keys))))
+    return path
 
 
 def is_human(row: CodedSegment) -> bool:
@@ -365,13 +404,14 @@ def _overlaps(a: CodedSegment, b: CodedSegment) -> bool:
 
 def merge_segments(new_rows: list[CodedSegment], previous, *, recoded_documents: set[str],
                    texts: Mapping[str, str] | None = None, spans: Mapping[str, list] | None = None,
-                   refresh: bool = False) -> MergeResult:
+                   refresh: bool = False, suggested_before: set[str] | None = None) -> MergeResult:
     """Combine fresh suggestions with an earlier segments file (see :func:`merge_with_previous`)."""
     texts = dict(getattr(new_rows, "texts", {}) or {}) | dict(texts or {})
     spans = dict(getattr(new_rows, "spans", {}) or {}) | dict(spans or {})
     recoded = set(recoded_documents) | {r.document for r in new_rows}
+    log = suggested_before
     prev = _rows_from(previous)
-    res = MergeResult(rows=[])
+    res = MergeResult(rows=[], suggested=set(log or ()) | {suggestion_key(r) for r in new_rows})
     doc_order: list[str] = []
     by_doc: dict[str, list[CodedSegment]] = {}
     for r in prev:
@@ -401,8 +441,10 @@ def merge_segments(new_rows: list[CodedSegment], previous, *, recoded_documents:
         text = texts.get(doc_id)
         kept: list[CodedSegment] = []
         fresh_keys = {(r.code, r.start, r.end) for r in fresh}
+        old_keys = {suggestion_key(r) for r in old}
         for r in old:
-            human = is_human(r)
+            # an 'auto'/'suggested' row not in the log was changed by a coder (code or span edited)
+            human = is_human(r) or (log is not None and suggestion_key(r) not in log)
             where = _relocate(r, text, spans.get(doc_id, []), fuzzy=human) if text is not None else None
             if where is None:
                 if human:
@@ -424,14 +466,17 @@ def merge_segments(new_rows: list[CodedSegment], previous, *, recoded_documents:
             elif (r.code, r.start, r.end) in fresh_keys:
                 kept.append(r)
                 res.kept_suggestions += 1
-            elif refresh:
-                res.dropped_suggestions += 1
+            elif refresh or log is not None:
+                res.dropped_suggestions += 1  # untouched, and the rules no longer give it
             else:
                 kept.append(r)
                 res.stale_suggestions += 1
         added: list[CodedSegment] = []
         for r in fresh:
             if any(k.code == r.code and _overlaps(r, k) for k in kept):
+                continue
+            if log is not None and suggestion_key(r) in log and suggestion_key(r) not in old_keys:
+                res.withheld_suggestions += 1  # offered before; a coder deleted it or changed its code
                 continue
             added.append(r)
         res.new_suggestions += len(added)
@@ -445,7 +490,8 @@ def merge_segments(new_rows: list[CodedSegment], previous, *, recoded_documents:
 
 
 def merge_with_previous(new_rows: list[CodedSegment], previous, *, recoded_documents: set[str],
-                        texts: Mapping[str, str] | None = None, refresh: bool = False) -> list[CodedSegment]:
+                        texts: Mapping[str, str] | None = None, refresh: bool = False,
+                        suggested_before: set[str] | None = None) -> list[CodedSegment]:
     """Fresh suggestions + an earlier (reviewed) segments file -> the rows to write.
 
     *previous* is the DataFrame of :func:`qualkit.segments.read_segments` (or a
@@ -459,14 +505,20 @@ def merge_with_previous(new_rows: list[CodedSegment], previous, *, recoded_docum
       nearest place where the same text now is, else (a lightly edited
       sentence) the most similar unit (>= 80 % similar); a row whose text cannot
       be found is kept with its old offsets and counted as unmatched;
-    - earlier machine suggestions (coder ``auto``, status ``suggested``) stay
-      while their text is unchanged (so a code edited in place is not lost);
-      with *refresh* those the rules no longer give are dropped; suggestions
-      on text that changed are dropped (the new run re-codes it);
+    - *suggested_before* is the suggestion log of the previous run
+      (:func:`read_suggestion_log`). With it, an ``auto``/``suggested`` row that
+      is not in the log was edited by a coder (its code or span changed) and is
+      kept as a decision; untouched suggestions the rules no longer give are
+      dropped; a suggestion already offered that a coder deleted or re-coded is
+      not offered again.
+      Without a log, earlier suggestions stay while their text is unchanged (so
+      a code edited in place is never lost) unless *refresh* drops those the
+      rules no longer give;
+    - suggestions on text that changed are dropped (the new run re-codes it);
     - a new suggestion is added unless a kept row of the same document and code
       already covers at least half of it (a rejected suggestion does not come back).
 
     *texts* (document id -> current text) defaults to what ``code_documents`` recorded.
     """
     return merge_segments(new_rows, previous, recoded_documents=recoded_documents, texts=texts,
-                          refresh=refresh).rows
+                          refresh=refresh, suggested_before=suggested_before).rows

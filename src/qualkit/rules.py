@@ -219,7 +219,7 @@ def _check_unknown(mapping: dict, allowed: frozenset[str], ctx: _Ctx, what: str)
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(sorted(allowed))}"
-            raise ctx.error(f"unknown key '{key}' in {what}", line_of(mapping, key), hint)
+            raise ctx.error(f"unknown key '{key}'" + (f" in {what}" if what else ""), line_of(mapping, key), hint)
 
 
 def _parse_term(text: str, ctx: _Ctx, line: int | None, *, exact: bool = False) -> Term:
@@ -506,7 +506,7 @@ def parse_code_rules(raw, *, code: str, path: Path | None = None, line: int | No
         own = _Settings()
         alts_raw, alt_lines = raw, _item_lines(raw, rline)
     elif isinstance(raw, dict):
-        _check_unknown(raw, CODE_RULE_KEYS, ctx, "rules")
+        _check_unknown(raw, CODE_RULE_KEYS, ctx, "")
         within_default = inherited.within if inherited.within is not None else DEFAULT_WITHIN
         own = _parse_settings(_subset(raw, SHARED_SETTING_KEYS), ctx, within_default)
         conds = [k for k in CONDITION_KEYS if k in raw]
@@ -572,6 +572,7 @@ def parse_codebook_rules(cb, *, deep: bool = False) -> list[CodeRules]:
     path = getattr(cb, "path", None)
     base = _shared_settings(getattr(cb, "defaults", None), _Ctx(path, "the codebook defaults"),
                             "defaults", strict=False)
+    base.unit = None  # the codebook's default unit is the run's default (code_documents), not a rule
     out: list[CodeRules] = []
     for theme in cb.themes:
         tctx = _Ctx(path, f"theme '{theme.id}'", deep)
@@ -874,7 +875,7 @@ class CompiledCodebook:
     # -- per document
     def scan(self, doc) -> _DocScan:
         found: set[tuple[int, int, str]] = set()
-        for match_id, s, e in self.matcher(doc):
+        for match_id, s, e in (self.matcher(doc) if len(self.matcher) else ()):
             key = self._keys_by_hash.get(match_id)
             if key is not None and e > s:
                 # trim spaces the gap tokens may have swallowed at the ends

@@ -44,7 +44,7 @@ def code(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Segments CSV to write (default: 'code: segments:' in qualkit.yaml, else <output>/segments.csv)."),
     xlsx: Optional[bool] = typer.Option(None, "--xlsx/--no-xlsx", help="Also write an .xlsx twin for review (default: yes)."),
     unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Coding unit for codes whose rules name none: sentence, turn or paragraph."),
-    refresh: bool = typer.Option(False, "--refresh", help="Drop earlier machine suggestions the rules no longer give (human decisions are always kept)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Without a suggestion log (.<name>.suggested): drop earlier machine suggestions the rules no longer give. Human decisions are always kept."),
     model: Optional[str] = ModelOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -57,7 +57,7 @@ def code(
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
     from ..codebook import load_codebook
-    from ..coding import code_documents, merge_segments
+    from ..coding import code_documents, merge_segments, read_suggestion_log, write_suggestion_log
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
     from ..segments import read_segments, write_segments
@@ -116,14 +116,19 @@ def code(
     with progress("Coding", len(docs)) as advance:
         rows = code_documents(docs, cb, unit=unit_value, nlp=nlp,
                               on_progress=lambda _doc, _done, _total: advance())
-    merged = merge_segments(rows, previous, recoded_documents={d.id for d in docs}, refresh=refresh)
+    log = read_suggestion_log(out_path) if previous is not None else None
+    merged = merge_segments(rows, previous, recoded_documents={d.id for d in docs}, refresh=refresh,
+                            suggested_before=log)
     written = write_segments(out_path, merged.rows, xlsx=want_xlsx)
+    write_suggestion_log(out_path, merged.suggested)
 
     info(f"Coded {len(docs)} transcript(s): {len(rows)} suggestion(s) from the rules, "
          f"{merged.new_suggestions} new.")
     if previous is not None:
         info(f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
              + (f" ({merged.relocated} moved with their text)" if merged.relocated else "") + ".")
+        if merged.withheld_suggestions:
+            info(f"Did not offer again {merged.withheld_suggestions} suggestion(s) a coder had deleted or re-coded.")
         if merged.stale_suggestions:
             info(f"Kept {merged.stale_suggestions} earlier suggestion(s) the rules no longer give "
                  "(use --refresh to drop them).")
