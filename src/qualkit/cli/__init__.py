@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "tables",
     "refi",
     "code",
+    "annex",
 ]
 
 app = typer.Typer(
