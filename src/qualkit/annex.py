@@ -1627,7 +1627,8 @@ def _render_stories(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) ->
             for k, part in enumerate(parts):
                 text = f"{label}: {part}" if label and k == 0 else part
                 if turn.role == "interviewer":
-                    w.paragraph(text, "Interviewer Text", italic=True, check=False)
+                    q = w.paragraph(text, "Interviewer Text", italic=True, check=False)
+                    q.paragraph_format.keep_with_next = True  # a question never ends a page
                 else:
                     w.paragraph(text, "Story Text", check=False)
                 written += 1
@@ -1767,6 +1768,8 @@ def build_annex(spec: AnnexSpec | str | Path, output: str | Path, *, template: s
                 key: str | Path | None = None, settings=None, original_transcripts: str | Path | None = None,
                 on_progress: ProgressFn | None = None) -> AnnexResult:
     """Render the annex of *spec* and write it to *output* (.docx); returns the result (``Path(result)`` = output)."""
+    if Path(output).suffix.lower() != ".docx":
+        raise UsageError("the annex output must end in .docx", file=output, fix="give --output annex.docx")
     result = render_annex(spec, template=template, key=key, settings=settings,
                           original_transcripts=original_transcripts, on_progress=on_progress)
     write_annex(result, output)
