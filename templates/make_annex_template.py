@@ -28,7 +28,6 @@ in the zip), so regenerating it does not change the committed file.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import sys

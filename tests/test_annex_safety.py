@@ -9,7 +9,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from qualkit.annex import KeyIdentifier, LeakGuard, _tokens, build_annex, read_key_identifiers, render_annex
+from qualkit.annex import KeyIdentifier, LeakGuard, build_annex, read_key_identifiers, render_annex
+from qualkit.annex.guard import _tokens
 from qualkit.errors import LeakError
 
 ROOT = Path(__file__).resolve().parents[1]
