@@ -459,3 +459,21 @@ def test_spec_errors_name_file_line_and_fix(tmp_path, body, line, words):
         load_annex_spec(spec)
     msg = str(exc.value)
     assert f"annex.yaml:{line}" in msg and words in msg and " — " in msg
+
+
+def test_inline_untitled_table_is_numbered_after_the_previous_one(tmp_path):
+    spec = write(tmp_path / "annex.yaml", f"""
+segments: {PUB / 'segments.csv'}
+cases: {PUB / 'cases.csv'}
+codebook: {CODEBOOK}
+tables: {PUB / 'tables.yaml'}
+sections:
+  - type: tables
+    tables:
+      - t24
+      - {{id: drugs, theme: drug_use, by: sex, labels: {{female: Girls, male: Boys}}}}
+""")
+    d = render_annex(spec).document
+    assert caption_paragraphs(d) == ["Table 24: Child victims – immediate path into CSEC", "Table 25: Drug use by sex"]
+    grid = cell_texts(table_after_caption(d, "Table 25: Drug use by sex"))
+    assert grid[0] == ["Drug use", "Girls", "Boys", "Total"] and grid[-1][-1] == "51"

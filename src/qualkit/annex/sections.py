@@ -201,7 +201,7 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
             inputs.warnings.append(f"table {item.spec.id}: {warning}")
         cells = item.cells or item.spec.effective_cells
         headers, body, _footer = display_grid(table, cells)
-        title = item.spec.title or table.heading
+        title = item.spec.title or re.sub(r"^Table [^ ]+\. ", "", table.heading)  # untitled: 'Family experiences by group'
         w.caption(spec.table_caption, "Table", str(item.spec.number), title, source=f"caption of table {item.spec.id}")
         if item.spec.caption:
             w.paragraph(item.spec.caption, "Table Description", source=f"caption of table {item.spec.id}")
