@@ -1,0 +1,221 @@
+"""qualkit init / config / run: scaffold, settings precedence, the pipeline."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from qualkit.config import load_settings
+from qualkit.errors import SafetyError, UsageError
+from qualkit.project import ProjectPaths, init_project, shipped_codebooks
+
+
+def test_shipped_codebooks_are_packaged():
+    books = shipped_codebooks()
+    assert {"csec-study", "fsw-evaluation"} <= set(books)
+
+
+def test_init_scaffolds_a_study(tmp_path, cli):
+    study = tmp_path / "study"
+    result = cli("init", study)
+    assert result.exit_code == 0, result.stderr
+    for rel in ("qualkit.yaml", "codebook.yaml", "cases.csv", "keep.txt", "private/names.txt", "tables.yaml", "annex.yaml", ".gitignore"):
+        assert (study / rel).is_file(), rel
+    assert (study / "transcripts").is_dir() and (study / "output").is_dir()
+    assert stat.S_IMODE(os.stat(study / "private").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(study / "private" / "names.txt").st_mode) == 0o600
+    assert (study / "cases.csv").read_text(encoding="utf-8").startswith("case,category,interview_type,group")
+    assert "Next steps" in result.stdout and "qualkit run" in result.stdout
+    # the scaffold is a valid project: its settings load, and its codebook is the shipped one
+    s = load_settings(study)
+    paths = ProjectPaths.from_settings(s)
+    assert paths.key.parent == (study / "private").resolve()
+    assert not str(paths.key).startswith(str(paths.output))
+    # a second init refuses to overwrite
+    again = cli("init", study)
+    assert again.exit_code == 2 and "already exists" in again.stderr and "--force" in again.stderr
+
+
+def test_init_unknown_codebook_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="unknown codebook"):
+        init_project(tmp_path / "s", codebook="nope")
+
+
+def test_config_shows_values_and_sources(tmp_path, cli):
+    init_project(tmp_path / "s")
+    result = cli("config", "--project", tmp_path / "s")
+    assert result.exit_code == 0
+    lines = {ln.split("│")[1].strip(): ln for ln in result.stdout.splitlines() if ln.count("│") >= 3}
+    assert "qualkit.yaml:" in lines["redact.style"] and "pseudonym" in lines["redact.style"]
+    assert "default" in lines["redact.workers"]
+
+
+def test_bad_project_file_is_one_line_error(tmp_path, cli):
+    (tmp_path / "qualkit.yaml").write_text("project: x\nredact:\n  stlye: tag\n", encoding="utf-8")
+    result = cli("config", "--project", tmp_path)
+    assert result.exit_code == 1
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1
+    assert "unknown key 'stlye'" in err and "qualkit.yaml:3" in err and "did you mean 'style'" in err
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_private_folder_inside_output_is_refused(tmp_path):
+    init_project(tmp_path / "s")
+    pf = tmp_path / "s" / "qualkit.yaml"
+    pf.write_text(pf.read_text(encoding="utf-8").replace("private: private/", "private: output/private/"), encoding="utf-8")
+    with pytest.raises(SafetyError, match="overlap"):
+        ProjectPaths.from_settings(load_settings(tmp_path / "s"))
+
+
+# --------------------------------------------------------------------------- qualkit run, end to end
+
+import csv
+import shutil
+import zipfile
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "csec-study"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _small_study(tmp_path: Path, docs=("int01.txt", "int03.docx", "fgd01.vtt")) -> Path:
+    """A copy of the example study with a few of its transcripts."""
+    study = tmp_path / "study"
+    (study / "transcripts").mkdir(parents=True)
+    for name in docs:
+        shutil.copy(EXAMPLE / "transcripts" / name, study / "transcripts" / name)
+    ids = {Path(d).stem for d in docs}
+    with open(EXAMPLE / "cases.csv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["case"] in ids]
+    with open(study / "cases.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    (study / "private").mkdir()
+    shutil.copy(EXAMPLE / "private" / "names.txt", study / "private" / "names.txt")
+    for f in ("keep.txt", "tables.yaml", "annex.yaml"):
+        shutil.copy(EXAMPLE / f, study / f)
+    pf = (EXAMPLE / "qualkit.yaml").read_text(encoding="utf-8")
+    pf = pf.replace("../../codebooks/csec-study.yaml", str(ROOT / "codebooks" / "csec-study.yaml"))
+    (study / "qualkit.yaml").write_text(pf, encoding="utf-8")
+    return study
+
+
+def _names(study: Path) -> list[str]:
+    return [ln.strip() for ln in (study / "private" / "names.txt").read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.startswith("#")]
+
+
+def _all_output_text(folder: Path) -> str:
+    """Every text in the shareable folder, .docx/.xlsx XML parts included."""
+    chunks = []
+    for p in folder.rglob("*"):
+        if p.suffix in (".docx", ".xlsx"):
+            with zipfile.ZipFile(p) as z:
+                chunks += [z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith((".xml", ".rels"))]
+        elif p.is_file():
+            chunks.append(p.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(chunks)
+
+
+def test_run_end_to_end_incremental_and_private(tmp_path, cli):
+    from qualkit.redact.fold import fold
+
+    study = _small_study(tmp_path)
+    originals = {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()}
+    result = cli("run", study)
+    assert result.exit_code == 0, result.stderr + result.stdout
+    out, priv = study / "output", study / "private"
+    for rel in ("transcripts/int01.txt", "transcripts/int03.docx", "transcripts/fgd01.vtt",
+                "segments.csv", "segments.xlsx", "tables.xlsx", "annex.docx"):
+        assert (out / rel).is_file(), rel
+    assert "annex.docx" in result.stdout and "Files written" in result.stdout
+    # private material only in private/, owner-only
+    for rel in ("redaction-key.csv", "redaction-review.html"):
+        assert (priv / rel).is_file()
+        assert stat.S_IMODE(os.stat(priv / rel).st_mode) == 0o600
+    assert not list(out.rglob("*key*")) and not list(out.rglob("*.html"))
+    # inputs untouched
+    assert {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()} == originals
+    # no listed name survives anywhere in the shareable output (docx/xlsx XML included)
+    shared = fold(_all_output_text(out))
+    for name in _names(study):
+        assert f" {fold(name)} " not in f" {shared} ", "a listed name leaked into output/"
+    # every original in the key is gone from the output
+    with open(priv / "redaction-key.csv", encoding="utf-8") as fh:
+        key = list(csv.DictReader(fh))
+    assert key
+    # segments point into the redacted text
+    seg = list(csv.DictReader(open(out / "segments.csv", encoding="utf-8")))
+    assert seg and {r["coder"] for r in seg} == {"auto"}
+    from qualkit.readers import read_document
+
+    doc = read_document(out / "transcripts" / "int01.txt")
+    for r in [r for r in seg if r["document"] == "int01"][:10]:
+        assert doc.text[int(r["start"]):int(r["end"])] == r["text"]
+
+    # second run: nothing changed, nothing re-coded, same key and segments
+    seg_bytes = (out / "segments.csv").read_bytes()
+    key_bytes = (priv / "redaction-key.csv").read_bytes()
+    again = cli("run", study)
+    assert again.exit_code == 0, again.stderr
+    assert "unchanged" in again.stdout
+    assert (out / "segments.csv").read_bytes() == seg_bytes
+    assert (priv / "redaction-key.csv").read_bytes() == key_bytes
+
+
+def test_run_keeps_review_decisions_and_recodes_only_changed(tmp_path, cli):
+    study = _small_study(tmp_path, docs=("int01.txt", "int07.txt"))
+    assert cli("run", study, "--stage", "redact", "--stage", "code").exit_code == 0
+    segfile = study / "output" / "segments.csv"
+    rows = list(csv.DictReader(open(segfile, encoding="utf-8")))
+    fields = list(rows[0])
+    target = next(i for i, r in enumerate(rows) if r["document"] == "int07")
+    rows[target]["status"] = "rejected"
+    rows[target]["coder"] = "lan"
+    rows.append({**rows[target], "code": "causes.poverty", "status": "accepted", "coder": "lan"})
+    with open(segfile, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    # change the other transcript only
+    t = study / "transcripts" / "int01.txt"
+    t.write_text(t.read_text(encoding="utf-8") + "\nRespondent: We were very poor, so I needed money.\n", encoding="utf-8")
+    result = cli("run", study, "--stage", "redact", "--stage", "code")
+    assert result.exit_code == 0, result.stderr
+    assert "1 of 2 transcript(s) coded" in result.stdout
+    after = list(csv.DictReader(open(segfile, encoding="utf-8")))
+    human = [r for r in after if r["coder"] == "lan"]
+    assert sorted((r["code"], r["status"]) for r in human) == sorted(
+        [(rows[target]["code"], "rejected"), ("causes.poverty", "accepted")])
+    assert any(r["document"] == "int01" and "needed money" in r["text"] for r in after)
+    # no duplicated rows
+    keys = [(r["document"], r["code"], r["start"], r["end"], r["coder"]) for r in after]
+    assert len(keys) == len(set(keys))
+
+
+def test_run_resumes_after_a_crash_without_partial_outputs(tmp_path, cli, monkeypatch):
+    import qualkit.tables as tables_mod
+
+    study = _small_study(tmp_path, docs=("int01.txt", "int07.txt"))
+    real = tables_mod.write_table_set
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt  # the run is killed while writing tables
+
+    monkeypatch.setattr(tables_mod, "write_table_set", crash)
+    with pytest.raises(KeyboardInterrupt):
+        cli("run", study)
+    out = study / "output"
+    assert (out / "segments.csv").is_file() and not (out / "tables.xlsx").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    seg_bytes = (out / "segments.csv").read_bytes()
+    monkeypatch.setattr(tables_mod, "write_table_set", real)
+    result = cli("run", study)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "tables.xlsx").is_file() and (out / "annex.docx").is_file()
+    assert "unchanged" in result.stdout  # coding was not redone
+    assert (out / "segments.csv").read_bytes() == seg_bytes
