@@ -286,3 +286,26 @@ def test_spacy_checks_token_patterns_when_compiling(tmp_path, cli):
     result = cli("codebook", "validate", path)
     assert result.exit_code == 1
     assert "token pattern is not valid" in result.stderr and f"{path}:10" in result.stderr
+
+
+def test_match_list_with_shared_settings(tmp_path, nlp_full):
+    rules = """
+    unit: turn
+    not: [cousin]
+    match:
+      - near: [[sell], [me, us]]
+        within: 1
+        in_order: true
+      - exact: ["was sold"]
+    """
+    cb = make_codebook(tmp_path, one_code(rules))
+    rows = code_text(tmp_path, nlp_full, cb, "R: They sold me. It was far.\nR: I was sold.\nR: My cousin sold me.\n")
+    assert [(r.segment, r.text) for r in rows] == [("1", "They sold me. It was far."), ("2", "I was sold.")]
+
+
+def test_yaml_anchors_reuse_word_lists(tmp_path, nlp_full):
+    codes = ("- id: a\n  label: A\n  rules: {any: &harm [beat, slap]}\n"
+             "- id: b\n  label: B\n  rules: {all: [*harm, [owner]]}")
+    cb = make_codebook(tmp_path, codes)
+    rows = code_text(tmp_path, nlp_full, cb, "R: The owner slapped me.\n")
+    assert [r.code for r in rows] == ["th.a", "th.b"]
