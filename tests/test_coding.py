@@ -291,6 +291,23 @@ def test_cli_writes_the_segments_format_and_an_xlsx_twin(study, cli):
     df = read_segments(twin)
     assert list(df["code"]) == [r[1] for r in rows]
     assert "Coded 2 transcript(s)" in result.stderr
+    from openpyxl import load_workbook
+
+    wb = load_workbook(twin)
+    assert wb.sheetnames == ["segments", "codebook"]
+    assert [c.value for c in wb["codebook"]["A"]][1:] == ["violence.physical", "violence.none",
+                                                          "drug_use.current", "drug_use.none"]
+    assert any("codebook!$A$2:$A$5" in (dv.formula1 or "") for dv in wb["segments"].data_validations.dataValidation)
+
+
+def test_cli_takes_defaults_from_the_project_file(study, cli):
+    (study / "qualkit.yaml").write_text(
+        "project: demo\ncodebook: cb.yaml\noutput: out\ncode:\n  unit: turn\n  xlsx: false\n", encoding="utf-8")
+    result = cli("code", study / "transcripts", "--project", study)
+    assert result.exit_code == 0, result.stderr
+    df = read_segments(study / "out" / "segments.csv")
+    assert set(df["segment"]) == {"4", "6", "2", "3"}  # turn units
+    assert not (study / "out" / "segments.xlsx").exists()
 
 
 def test_cli_rerun_reads_the_review_from_the_xlsx_twin(study, cli):

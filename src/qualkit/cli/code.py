@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -57,7 +58,8 @@ def code(
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
     from ..codebook import load_codebook
-    from ..coding import code_documents, merge_segments, read_suggestion_log, write_suggestion_log
+    from ..coding import (add_codebook_sheet, code_documents, merge_segments, read_suggestion_log,
+                          write_suggestion_log)
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
     from ..segments import read_segments, write_segments
@@ -120,6 +122,11 @@ def code(
     merged = merge_segments(rows, previous, recoded_documents={d.id for d in docs}, refresh=refresh,
                             suggested_before=log)
     written = write_segments(out_path, merged.rows, xlsx=want_xlsx)
+    if want_xlsx:
+        add_codebook_sheet(out_path.with_suffix(".xlsx"), cb)
+        # keep the twin's time next to the CSV's, so a later save means a coder's review
+        st = out_path.stat()
+        os.utime(out_path.with_suffix(".xlsx"), (st.st_atime, st.st_mtime))
     write_suggestion_log(out_path, merged.suggested)
 
     info(f"Coded {len(docs)} transcript(s): {len(rows)} suggestion(s) from the rules, "
