@@ -85,6 +85,8 @@ def code(
     model_name = settings.pick(model, "model")
 
     cb = load_codebook(cb_path)
+    if not any(c.rules for c in cb.iter_codes()):
+        warn(f"{cb_path} has no matching rules: no suggestions will be made (coders can still add rows)")
     files = list(iter_inputs(inputs))
     if not files:
         raise InputError("no transcripts found", file=inputs[0], fix="give .txt, .md, .docx, .vtt or .srt files or a folder of them")
