@@ -551,3 +551,26 @@ def test_docx_round_trip_cleans_everything(tmp_path, writer):
     texts = [p.text for p in body.paragraphs]
     assert texts[0].startswith("Interviewer:") and texts[1].startswith("Respondent: I am [PERSON")
     assert body.paragraphs[1].runs[0].bold  # formatting kept
+
+
+def test_a_name_that_folds_to_an_english_word_does_not_spread(tmp_path, writer):
+    """'Mỷ' is a name; 'My' (English) must survive everywhere, and 'Men' is not the name Mến."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("Interviewer: Mỷ, how old are you?\nMỷ: I am 16. My mother is sick. Men came at night.\n",
+                               encoding="utf-8")
+    (src / "b.txt").write_text("Respondent: My friend Thao said Mỷ was kind. My home is far.\n", encoding="utf-8")
+    redact_corpus([src], tmp_path / "out", tmp_path / "p" / "k.csv", RedactOptions(style="tag"))
+    a = (tmp_path / "out" / "a.txt").read_text(encoding="utf-8")
+    b = (tmp_path / "out" / "b.txt").read_text(encoding="utf-8")
+    assert "Mỷ" not in a + b
+    assert "My mother" in a and "Men came" in a
+    assert b.startswith("Respondent: My friend [PERSON") and "My home" in b
+
+
+def test_a_spaced_dash_separates_a_name_from_a_place():
+    from qualkit.redact import make_redactor
+
+    rep = make_redactor(None, RedactOptions(style="tag"))
+    out = rep.redact_string("Interviewer: Phạm Minh Châu – Hồ Chí Minh City", "x")
+    assert out == "Interviewer: [PERSON 1] – [PLACE 1]"

@@ -185,11 +185,11 @@ _ADMIN_WORDS = frozenset("district ward commune province city town township quan
 
 STREET_SUFFIX = (r"street|st|str|road|rd|avenue|ave|av|lane|ln|drive|dr|close|court|ct|crescent|cres|place|pl|"
                  r"terrace|tce|way|boulevard|blvd|square|sq|parade|row|walk|grove|gardens|highway|hwy|pike|turnpike|"
-                 r"pass|trail|circle|cir|loop|alley|mews|rise|view|vale|green|parkway|pkwy|quay|wharf|hill|heights|"
-                 r"esplanade|promenade|bypass|lodge|creek|junction|jct|point|park|bridge|center|centre|estate|hollow|"
-                 r"meadows?|ridge|run|station|summit|valley|villas?|ways|fork|ferry|field|fields|flat|flats|forge|"
-                 r"glen|harbor|harbour|haven|island|isle|key|knoll|landing|manor|mill|mills|mission|motorway|port|"
-                 r"ranch|spring|springs|track|trafficway|tunnel|union|vista|wells|plaza|cove|burg|camp|gateway")
+                 r"pass|trail|circle|cir|loop|alley|mews|rise|vale|green|parkway|pkwy|quay|wharf|hill|heights|"
+                 r"esplanade|promenade|bypass|lodge|creek|junction|jct|estate|hollow|"
+                 r"meadows?|ridge|summit|valley|villas?|ways|fork|forge|"
+                 r"glen|harbor|harbour|haven|island|isle|knoll|landing|manor|mill|mills|motorway|port|"
+                 r"ranch|track|trafficway|tunnel|vista|wells|cove|burg|gateway")
 STREET_PREFIX = (r"rue|avenue|av|avda|avenida|boulevard|bd|chemin|allée|allee|impasse|via|viale|piazza|piazzetta|"
                  r"corso|largo|vicolo|calle|plaza|paseo|carrer|camino|rua|travessa|alameda|praça|praca|estrada|"
                  r"rodovia|ul|ulica|al|aleja|plac|strada|str|bulevardul|odos|leoforos|platz|straße|strasse|"
@@ -337,6 +337,11 @@ class RuleDetector:
             i += 1
         return out
 
+    @staticmethod
+    def _tight(view: TokenView, i: int) -> bool:
+        """Tokens i and i+1 belong to one facility name: a space, slash or hyphen between them."""
+        return i + 1 < len(view.starts) and view.text[view.ends[i]:view.starts[i + 1]] in (" ", "/", "-", "\u00a0", "'", "’", ". ")
+
     def _name_token_ok(self, view: TokenView, j: int) -> bool:
         f = view.folded[j]
         if f.isdigit():
@@ -352,7 +357,7 @@ class RuleDetector:
             j -= 1
             skipped += 1
         names: list[int] = []
-        while j >= 0 and len(names) < 5 and view.joined(j) and self._name_token_ok(view, j):
+        while j >= 0 and len(names) < 5 and view.joined(j) and self._tight(view, j) and self._name_token_ok(view, j):
             names.append(j)
             j -= 1
         if not names:
@@ -370,7 +375,7 @@ class RuleDetector:
         names: list[int] = []
         n = len(view.folded)
         last = kw_end - 1
-        while j < n and len(names) < 4 and view.joined(last) and self._name_token_ok(view, j):
+        while j < n and len(names) < 4 and view.joined(last) and self._tight(view, last) and self._name_token_ok(view, j):
             names.append(j)
             last = j
             j += 1
@@ -396,6 +401,9 @@ class RuleDetector:
                     and not folded[i + 1].isdigit() and folded[i + 1] not in lex.stop and folded[i + 1] not in lex.generic:
                 w = text[view.starts[i]:view.ends[i]]
                 if self._title_ok(view, i, w, f):
+                    while i + 2 < n and folded[i + 1] in titles and caps[i + 2] and view.joined(i + 1) \
+                            and not self._vn_token(view, i + 1):
+                        i += 1  # "Lieutenant Colonel Đặng Quốc Hưng"
                     j = i + 1
                     while j + 1 < n and j - i < 4 and caps[j + 1] and view.joined(j) and folded[j + 1] not in lex.stop \
                             and folded[j + 1] not in lex.generic and not folded[j + 1].isdigit():
@@ -428,6 +436,8 @@ class RuleDetector:
         low = word.lower()
         if low in lex.titles_vi:  # written with its accents (or an accentless term like "anh")
             return has_diacritics(word) or (f in self._VI_PLAIN_OK and self._vn_token(view, i + 1))
+        if has_diacritics(word):
+            return False  # "Bắc" is not "bác"
         if f in lex.titles and fold(low) not in {fold(t) for t in lex.titles_vi}:
             return True  # an English title
         return f in self._VI_PLAIN_OK and self._vn_token(view, i + 1)
@@ -498,6 +508,8 @@ class RuleDetector:
             return None
         t = toks[0]
         w = words[0]
+        if not diac and (t in lex.generic or t in lex.stop or t in lex.common_words):
+            return None  # "Men came": an English word, not Mến
         if t in lex.given and (t not in lex.ambiguous or diac) and not w.isupper():
             if self._sentence_start(view, i) and t in lex.stop:
                 return None
@@ -783,9 +795,13 @@ class RuleDetector:
             ws = m.start()
             while ws > 0 and (text[ws - 1].isalnum() or text[ws - 1] in "'’-"):
                 ws -= 1
-            word = fold(text[ws:m.start()])
-            if not word.endswith(_ENDINGS):
+            raw_word = text[ws:m.start()]
+            word = fold(raw_word)
+            ending = next((x for x in _ENDINGS if word.endswith(x)), None)
+            if ending is None or (len(ending) <= 3 and word != ending):
                 continue
+            if not raw_word[:1].isupper() and word != ending and any(c.isupper() for c in text[max(0, ws - 40):ws]):
+                continue  # "about 8": a lower-case word in ordinary text
             start = ws
             if word in _ENDING_WORDS:  # "Villacher Strasse 89", "Trenerys gate 232": the name is before it
                 prev = re.search(r"(?:[^\W\d_][\w'’\-]*[ \t]+){1,2}$", text[max(0, ws - 60):ws])
@@ -845,7 +861,7 @@ class RuleDetector:
                 content = line.strip(" \t\r>*-•?")
                 if not content:
                     continue
-                if len(content) > 48 or _digits(content) >= 7 or re.search(r"[.!?]\s|\b(?:is|are|was|the|and|to|of)\b", content):
+                if len(content) > 48 or _digits(content) >= 7 or re.match(r"[^:]{1,30}:\s", content) or re.search(r"[.!?]\s|\b(?:is|are|was|the|and|to|of)\b", content):
                     break
                 extra += self._place_tail(text, a, b, whole_line=True)
         return extra
@@ -917,17 +933,18 @@ def ner_spans(sdoc, offset: int, rules: RuleDetector) -> list[Span]:
         if not toks:
             continue
         start_tok = 0
-        if label == "PERSON":
-            while start_tok < len(ent) - 1 and (fold(ent[start_tok].text).rstrip(".") in lex.titles or ent[start_tok].is_punct):
-                start_tok += 1
+        while start_tok < len(ent) - 1 and (fold(ent[start_tok].text) in lex.stop or ent[start_tok].is_punct
+                                            or label == "PERSON" and fold(ent[start_tok].text).rstrip(".") in lex.titles):
+            start_tok += 1  # "My nick", "the Mekong", "Mr. Tuan"
         sub = ent[start_tok:]
         words = [fold(t.text).rstrip(".") for t in sub if not t.is_punct]
         if not rules.distinctive(words):
             continue
         if label == "PERSON" and all(w in lex.generic or w in lex.stop for w in words):
             continue
-        if label == "PERSON" and len(sub) == 1 and not sub[0].text[:1].isupper() and not sub[0].text.islower():
-            continue
+        if label == "PERSON" and len(sub) == 1 and not sub[0].text[:1].isupper() \
+                and any(c.isupper() for c in sdoc.text[max(0, sub.start_char - 200):sub.end_char + 200]):
+            continue  # a lower-case single word in ordinary text ("My nick is ...") is not a name
         a, b = offset + sub.start_char, offset + sub.end_char
         if "\n" in sub.text or ": " in sub.text:
             # an entity across a line break is two things ("Ho Chi Minh City\nInterviewer")

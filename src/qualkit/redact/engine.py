@@ -31,12 +31,15 @@ from ..errors import InputError, QualkitError, SafetyError, UsageError
 from ..fsutil import PRIVATE_MODE, atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside
 from ..readers import InputFile, iter_inputs, read_document
 from .detectors import RuleDetector, ner_spans
-from .fold import has_diacritics
+import re
+
+from .fold import fold, has_diacritics
 from .key import STYLES, RedactionKey
 from .lexicon import lexicon, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import LABELS, Span, apply_keep, merge_spans, trim
 
+_TITLE_RE = re.compile(r"([^\W\d_]+\.?)[ \t]+(?=\w)")
 #: Bump when detection changes, so cached detections are recomputed.
 DETECTOR_VERSION = "1"
 CHUNK_CHARS = 4000
@@ -124,8 +127,8 @@ def _read_list(path: Path, what: str) -> list[tuple[int, str]]:
     return out
 
 
-def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str]]:
-    """``--names`` entries as (text, label). A line may start with ``PLACE:`` etc."""
+def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str, bool]]:
+    """``--names`` entries as (text, label, label given). A line may start with ``PLACE:`` etc."""
     if path is None:
         return []
     out = []
@@ -134,8 +137,13 @@ def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str]]:
         head, sep, rest = entry.partition(":")
         if sep and head.strip().upper() in _LABEL_PREFIX and rest.strip():
             label, entry = _LABEL_PREFIX[head.strip().upper()], rest.strip()
-        out.append((entry, label or guess_label(entry, rules)))
+        out.append((entry, label or guess_label(entry, rules), label is not None))
     return out
+
+
+#: words that start a Vietnamese place name even without their accents (for guessing a list entry's label)
+_PLACE_WORDS = frozenset("xom thon ban ap lang buon phuong xa quan huyen tinh duong pho ngo hem cho cau khu to".split())
+_FACILITY_WORDS = frozenset("khach nha quan trung clb karaoke hotel".split())
 
 
 def guess_label(entry: str, rules: RuleDetector) -> str:
@@ -144,11 +152,15 @@ def guess_label(entry: str, rules: RuleDetector) -> str:
         return "EMAIL"
     if sum(c.isdigit() for c in entry) >= 7:
         return "PHONE"
+    if "_" in entry or entry.startswith("@"):
+        return "HANDLE"
     if toks and rules.gaz_index.get(tuple(toks)) is not None:
         return "PLACE"
     view = TokenView(entry)
     for sp in rules.keyword_spans(view):
         return sp.label
+    if len(toks) > 1 and toks[0] in _PLACE_WORDS and toks[0] not in rules.lex.surnames:
+        return "PLACE"
     return "PERSON"
 
 
@@ -171,14 +183,18 @@ class Detector:
         self.keep = load_keep(opts.keep_file)
         self.labels = frozenset(opts.labels) if opts.labels else frozenset(LABELS)
         self.names_index = PhraseIndex()
-        for text, label in self.names:
+        for text, label, given in self.names:
             toks = tokens_of(text)
             if not toks:
                 continue
-            self.names_index.add(toks, Entry(label, "names-list"))
+            # a label written in the list decides; a guessed one gives way to the detectors'
+            self.names_index.add(toks, Entry(label, "names-list" if given else "names-guess"))
+            title = self.leading_title(text)
+            if title and label == "PERSON" and len(toks) > 1:  # "anh Quang": also "Quang" on its own
+                self.names_index.add(tuple(toks[1:]), Entry(label, "names-part", title_case=True))
             if label == "PERSON" and len(toks) > 1:
                 for part in self.name_components(text, toks):
-                    self.names_index.add((part,), Entry("PERSON", "names-list", title_case=True))
+                    self.names_index.add((part,), Entry("PERSON", "names-part", title_case=True))
         self._nlp = None
 
     # -- model -----------------------------------------------------------------------
@@ -198,9 +214,14 @@ class Detector:
 
     # -- helpers ---------------------------------------------------------------------
     def name_components(self, text: str, toks: list[str] | None = None) -> list[str]:
-        """Parts of a multi-word person name that identify on their own (given names, rare surnames)."""
+        """Parts of a multi-word person name that identify on their own: the given name of a
+        Vietnamese name ("Ngô Minh Khoa" -> "Khoa"), the first and last names of others."""
+        from .key import _looks_vietnamese
+
         lex = self.rules.lex
         toks = toks if toks is not None else tokens_of(text)
+        if _looks_vietnamese(text):
+            toks = toks[-1:]
         out = []
         for t in toks:
             if not t.isalpha() or len(t) < 3 and not has_diacritics(text):
@@ -213,8 +234,27 @@ class Detector:
             out.append(t)
         return out
 
+    def leading_title(self, text: str) -> int:
+        """Length of a leading title or kinship term ("anh ", "Mr. ", "chị ") in a name, else 0."""
+        m = _TITLE_RE.match(text)
+        if not m:
+            return 0
+        word = m.group(1)
+        lex = self.rules.lex
+        low = word.lower().rstrip(".")
+        if low in lex.titles_vi or (fold(low) in lex.titles and not has_diacritics(word)
+                                    and fold(low) not in {"ba", "co", "chi", "cu"} | lex.surnames):
+            return m.end()
+        return 0
+
     def finish(self, text: str, spans: Iterable[Span]) -> list[Span]:
         """Trim, merge, apply the keep list and the label filter."""
+        spans = list(spans)
+        for k, sp in enumerate(spans):
+            if sp.label == "PERSON" and sp.detector not in ("ner", "title"):
+                n = self.leading_title(text[sp.start:sp.end])
+                if n and sp.start + n < sp.end:
+                    spans[k] = Span(sp.start + n, sp.end, sp.label, sp.detector)
         trimmed = [t for t in (trim(text, s) for s in spans) if t is not None]
         merged = merge_spans(trimmed)
         extra = self.rules.expand_lists(text, merged)
@@ -227,7 +267,7 @@ class Detector:
         view = view or TokenView(text)
         spans = self.rules.detect(text, view, turns)
         for i, k, entry in self.names_index.finditer(view):
-            spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, "names-list"))
+            spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, entry.source))
         return spans
 
     def ner_for_chunk(self, sdoc, offset: int) -> list[Span]:
@@ -472,10 +512,23 @@ def apply_items(text: str, items: Sequence[tuple]) -> str:
 
 
 def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[str, ...], Entry] | None:
+    """How an identifier found once is looked for everywhere.
+
+    Longer names match in any case; a single word only where it is capitalised;
+    a single word that folds to an English or very common word ("Mỷ" -> "my",
+    "Long", "Grade") only as written with its accents, or not at all.
+    """
     toks = tuple(tokens_of(original))
     if not toks:
         return None
     single_word = len(toks) == 1 and toks[0].isalpha()
+    if single_word:
+        lex = lexicon()
+        t = toks[0]
+        if t in lex.stop or t in lex.ambiguous or t in lex.common_words or t in lex.generic or len(t) < 2:
+            if not has_diacritics(original):
+                return None
+            return toks, Entry(label, source, title_case=True, exact=original.strip().lower())
     return toks, Entry(label, source, title_case=single_word)
 
 
@@ -495,7 +548,8 @@ def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, st
         if got and k not in det.keep:
             index.add(*got)
     for part, label in derived.items():
-        if part not in det.keep and part not in lex.countries:
+        if part not in det.keep and part not in lex.countries and part not in lex.common_words \
+                and part not in lex.generic and part not in lex.ambiguous:
             index.add((part,), Entry(label, "derived", title_case=True))
     for phrase, entry in det.names_index.phrases.items():
         index.add(phrase, entry, replace=True)
@@ -571,7 +625,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                         derived.setdefault(part, "PERSON")
         rec.originals = []
     key.avoid_words(vocab)
-    for text_, _label in det.names:
+    for text_, _label, _given in det.names:
         key.avoid_words(tokens_of(text_))
     del vocab
     index = build_index(det, key, found, derived)

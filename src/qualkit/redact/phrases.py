@@ -13,8 +13,6 @@ from typing import Iterator
 from .fold import fold_text
 from .lexicon import WORD_RE
 
-#: characters allowed between two words of one phrase ("Hà Nội", "Ba-Vi", "05/06", "a.b@c")
-_GAP_OK = frozenset(" \t\u00a0-–/.+@_'’&")
 
 
 class TokenView:
@@ -52,18 +50,24 @@ class TokenView:
         return self.text[self.ends[i] : self.starts[i + 1]]
 
     def joined(self, i: int) -> bool:
-        """Token i+1 continues a phrase with token i (short gap, no line break or comma)."""
+        """Token i+1 continues a phrase with token i: a space, or "-", "/", ".", "'", "@" between them.
+
+        A line break, a comma or a spaced dash ("Phạm Minh Châu – Hồ Chí Minh City") separates.
+        """
         if i + 1 >= len(self.starts):
             return False
         a, b = self.ends[i], self.starts[i + 1]
-        if b - a > 3:
+        if b - a > 2:
             return False
         gap = self.text[a:b]
-        if not all(c in _GAP_OK for c in gap):
-            return False
-        if "." in gap and gap.endswith(" ") and not self.folded[i].isdigit() and len(self.folded[i]) > 2:
-            return False  # end of a sentence
-        return True
+        if gap in _JOINING:
+            return True
+        if gap in (". ", ".\u00a0"):
+            return len(self.folded[i]) <= 2 or self.folded[i].isdigit()  # an initial: "Faina D. Yefremova"
+        return False
+
+
+_JOINING = frozenset({"", " ", "\u00a0", "\t", "-", "/", ".", "'", "’", "@", "_", "+", "&", "–"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class Entry:
     label: str
     source: str  # "names-list" | "key" | "propagation" | "derived" | "gazetteer"
     title_case: bool = False  # every token must start with a capital (or digit) in the text
+    exact: str | None = None  # the text must be exactly this (lower-cased, accents kept): "mỷ" is not "my"
 
 
 class PhraseIndex:
@@ -128,6 +133,8 @@ class PhraseIndex:
                 if entry is None:
                     continue
                 if entry.title_case and not all(caps[i:k]):
+                    continue
+                if entry.exact is not None and view.text[view.starts[i]:view.ends[k - 1]].lower() != entry.exact:
                     continue
                 hit = (i, k, entry)
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -12,11 +13,11 @@ LABELS = ("PERSON", "PLACE", "FACILITY", "PHONE", "EMAIL", "URL", "HANDLE", "ID"
 
 #: Higher wins the label when overlapping spans are merged.
 PRIORITY = {
-    "names-list": 100, "key": 95, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
+    "names-list": 100, "names-guess": 61, "key": 95, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
     "address": 72, "facility": 73, "speaker": 66, "title": 65, "name-cue": 64, "vn-fullname": 63,
     "gazetteer": 62, "vn-name": 60, "name-block": 52, "name-list": 50, "ner": 40,
     # study-wide look-ups only decide the label when no detector found the span
-    "key": 31, "propagation": 30, "derived": 29,
+    "key": 31, "propagation": 30, "derived": 29, "names-part": 32,
 }
 
 
@@ -63,6 +64,7 @@ def _combine(group: list[Span], end: int) -> Span:
     return Span(group[0].start, end, best.label, best.detector)
 
 
+_ABBREV_DOT = re.compile(r"(?<![\w])(?:St|Str|Rd|Ave|Av|Dr|Blvd|Ln|Ct|Pl|Sq|Apt|Ste|u|ul|al|Tp|TP)\.$")
 _EDGE_JUNK = " \t\r\n,;:.!?\"'“”‘’()[]{}-–—/"
 
 
@@ -73,8 +75,8 @@ def trim(text: str, span: Span) -> Span | None:
         s += 1
     while e > s and text[e - 1] in _EDGE_JUNK:
         # keep a closing bracket/quote that belongs to the span, and "St." style dots
-        if text[e - 1] == "." and span.label in ("PLACE", "FACILITY") and e - s > 2 and text[e - 3 : e - 1].isalpha() and text[e - 3 : e - 1].istitle():
-            break
+        if text[e - 1] == "." and span.label in ("PLACE", "FACILITY") and _ABBREV_DOT.search(text, s, e):
+            break  # "Hoog St." keeps its dot
         e -= 1
     head = text[s:e]
     for art in ("the ", "The ", "THE ", "a ", "an "):
@@ -144,6 +146,10 @@ def _trim_kept(text: str, sp: Span, keep: frozenset[str], countries: frozenset[s
         return None
     if (lo, hi) == (0, len(words)):
         return sp
+    from .fold import fold as _fold
+
+    if all(_fold(text[a:b]) in lexicon().stop for a, b in words[lo:hi]):
+        return None  # "Yahoo and Facebook" with both names kept: nothing is left to replace
     return trim(text, Span(words[lo][0], words[hi - 1][1], sp.label, sp.detector))
 
 
