@@ -574,3 +574,15 @@ def test_a_spaced_dash_separates_a_name_from_a_place():
     rep = make_redactor(None, RedactOptions(style="tag"))
     out = rep.redact_string("Interviewer: Phạm Minh Châu – Hồ Chí Minh City", "x")
     assert out == "Interviewer: [PERSON 1] – [PLACE 1]"
+
+
+def test_key_matcher_finds_originals_like_the_audit(tmp_path):
+    from qualkit.redact import KeyMatcher
+
+    key = tmp_path / "key.csv"
+    key.write_text("original,label,replacement,first_document\nMỷ,PERSON,[PERSON 1],a.txt\n"
+                   "Nguyễn Thị Mai,PERSON,[PERSON 2],a.txt\nLào Cai,PLACE,[PLACE 1],a.txt\n", encoding="utf-8")
+    m = KeyMatcher(key)
+    text = "My friend Mỷ met NGUYEN THI MAI in Lao Cai; [PERSON 1] stayed."
+    hits = [(text[h.start:h.end], h.label, h.key_line) for h in m.find(text)]
+    assert hits == [("Mỷ", "PERSON", 2), ("NGUYEN THI MAI", "PERSON", 3), ("Lao Cai", "PLACE", 4)]

@@ -27,12 +27,12 @@ from .spans import LABELS, Span
 __all__ = [
     "RedactOptions", "RedactResult", "redact_corpus", "make_redactor", "Replacer", "DocSpans",
     "RedactionKey", "KEY_COLUMNS", "STYLES", "LABELS", "LOG_COLUMNS", "LOG_NAME", "Span",
-    "audit_output", "AuditResult", "score_spans", "load_gold",
+    "audit_output", "AuditResult", "KeyMatcher", "KeyHit", "score_spans", "load_gold",
 ]
 
 
 def __getattr__(name: str):
-    if name in ("audit_output", "AuditResult", "Leak"):
+    if name in ("audit_output", "AuditResult", "Leak", "KeyMatcher", "KeyHit"):
         from . import audit
 
         return getattr(audit, name)

@@ -52,6 +52,41 @@ class AuditResult:
         return not self.leaks
 
 
+@dataclass(frozen=True)
+class KeyHit:
+    start: int
+    end: int
+    label: str
+    key_line: int  # line of the entry in the key file
+
+
+class KeyMatcher:
+    """Finds the key's originals in any text exactly as redaction and audit do.
+
+    Folded (case, diacritics), whole words; a single word only where capitalised;
+    a single word that folds to a common English word ("Mỷ" -> "my") only as
+    written with its accents. Tags (``[PERSON 3]``) are never hits. For other
+    commands that must check text against the key (e.g. the annex guard).
+    """
+
+    def __init__(self, key_path: Path | None, *, keep_file: Path | None = None, keep_countries: bool = True) -> None:
+        det = Detector(RedactOptions(use_ner=False, keep_file=keep_file, keep_countries=keep_countries))
+        self.key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
+        self.index = build_index(det, self.key, {}, {})
+        self._lines = {tuple(tokens_of(e.original)): e.line for e in self.key.entries.values()}
+
+    def find(self, text: str) -> list[KeyHit]:
+        view = TokenView(text)
+        masked = [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
+        out = []
+        for i, k, entry in self.index.finditer(view):
+            s, e = view.starts[i], view.ends[k - 1]
+            if any(a <= s and e <= b for a, b in masked):
+                continue
+            out.append(KeyHit(s, e, entry.label, self._lines.get(tuple(view.folded[i:k]), 0)))
+        return out
+
+
 def audit_output(folder: Path, key_path: Path | None, *, model: str | None = None, use_ner: bool = True,
                  keep_file: Path | None = None, keep_countries: bool = True, fresh: bool = True,
                  on_progress: Callable[[str, int, int], None] | None = None) -> AuditResult:

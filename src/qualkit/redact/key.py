@@ -38,6 +38,7 @@ class KeyEntry:
     tag: str
     pseudonym: str
     replacement: str = ""
+    line: int = 0  # line in the key file (0: added in this run)
 
     def replacement_for(self, style: str) -> str:
         if style == "tag":
@@ -93,7 +94,8 @@ class RedactionKey:
                 pseudonym = replacement  # a pseudonym, possibly edited by hand
             if not tag:
                 tag = self._next_tag(label)
-            entry = KeyEntry(original, label, (row.get("first_document") or "").strip(), tag, pseudonym, replacement)
+            entry = KeyEntry(original, label, (row.get("first_document") or "").strip(), tag, pseudonym, replacement,
+                             line=lineno)
             self._remember(entry)
             self.entries.setdefault(phrase_key(original), entry)
 
