@@ -563,3 +563,67 @@ def merge_with_previous(new_rows: list[CodedSegment], previous, *, recoded_docum
     """
     return merge_segments(new_rows, previous, recoded_documents=recoded_documents, texts=texts,
                           refresh=refresh, suggested_before=suggested_before).rows
+
+
+# --------------------------------------------------------------------------- the segments file
+
+def previous_segments_file(output) -> "Path | None":
+    """The reviewed file to merge with: the CSV, or its .xlsx twin if a coder edited that last."""
+    from pathlib import Path
+
+    output = Path(output)
+    twin = output.with_suffix(".xlsx")
+    if not output.is_file():
+        return twin if twin.is_file() else None
+    if not twin.is_file():
+        return output
+    # write_segments writes the CSV then the twin within a second or two; a later
+    # save of the twin means a coder reviewed in the spreadsheet
+    if twin.stat().st_mtime > output.stat().st_mtime + 5:
+        return twin
+    return output
+
+
+@dataclass
+class SegmentsUpdate:
+    """What :func:`update_segments_file` did."""
+
+    merge: MergeResult
+    suggestions: int  # suggestions the rules gave for the coded documents
+    previous_file: "Path | None"
+    written: list
+
+
+def update_segments_file(docs: list[Document], codebook, out_path, *, unit: str | None = None,
+                         model: str | None = None, nlp=None, xlsx: bool = True, refresh: bool = False,
+                         recoded_documents: set[str] | None = None,
+                         on_progress: ProgressFn | None = None) -> SegmentsUpdate:
+    """Code *docs* and merge the suggestions into the segments file *out_path*.
+
+    Every human decision in the existing file (or in its .xlsx twin, when a
+    coder saved that later) is kept; only new suggestions are added. Rows of
+    documents not in *recoded_documents* (default: the ids of *docs*) are kept
+    as they are, so a caller can re-code only the transcripts that changed.
+    Writes the CSV (+ .xlsx twin with a codebook sheet) atomically and the
+    suggestion log next to it. Used by ``qualkit code`` and ``qualkit run``.
+    """
+    import os
+    from pathlib import Path
+
+    from .segments import read_segments, write_segments
+
+    out_path = Path(out_path)
+    prev_path = previous_segments_file(out_path)
+    previous = read_segments(prev_path) if prev_path is not None else None
+    rows = code_documents(docs, codebook, unit=unit, model=model, nlp=nlp, on_progress=on_progress)
+    log = read_suggestion_log(out_path) if previous is not None else None
+    recoded = {d.id for d in docs} if recoded_documents is None else set(recoded_documents)
+    merged = merge_segments(rows, previous, recoded_documents=recoded, refresh=refresh, suggested_before=log)
+    written = write_segments(out_path, merged.rows, xlsx=xlsx)
+    if xlsx:
+        add_codebook_sheet(out_path.with_suffix(".xlsx"), codebook)
+        # keep the twin's time next to the CSV's, so a later save means a coder's review
+        st = out_path.stat()
+        os.utime(out_path.with_suffix(".xlsx"), (st.st_atime, st.st_mtime))
+    write_suggestion_log(out_path, merged.suggested)
+    return SegmentsUpdate(merge=merged, suggestions=len(rows), previous_file=prev_path, written=written)

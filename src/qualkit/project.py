@@ -343,31 +343,31 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     if paths.codebook is None or not paths.codebook.is_file():
         return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
     from .codebook import load_codebook
-    from .coding import code_documents, merge_with_previous
+    from .coding import update_segments_file
     from .readers import iter_inputs, read_document
-    from .segments import read_segments, write_segments
 
     codebook = load_codebook(paths.codebook)
     unit = s.pick(None, "code.unit")
+    if s.resolved["code.unit"].source == "default":
+        unit = None  # the codebook's defaults decide, else sentence
     fingerprint = _settings_fingerprint(paths.codebook, unit, s.pick(None, "model"))
     prev_state = state.get("code", {})
     old_hashes: dict[str, str] = prev_state.get("documents", {}) if prev_state.get("fingerprint") == fingerprint else {}
     inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
-    hashes = {f.rel.with_suffix("").as_posix(): file_sha256(f.path) for f in inputs}
-    changed = [f for f in inputs if old_hashes.get(f.rel.with_suffix("").as_posix()) != hashes[f.rel.with_suffix("").as_posix()]]
+    hashes = {f.path.stem: file_sha256(f.path) for f in inputs}  # document id -> content hash
+    changed = [f for f in inputs if old_hashes.get(f.path.stem) != hashes[f.path.stem]]
     if not paths.segments.is_file():
         changed = inputs
     removed = set(old_hashes) - set(hashes)
     if not changed and not removed:
         report("code", len(inputs), len(inputs))
         return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
-    docs = (read_document(f.path, rel=f.rel) for f in changed)
-    new_rows = code_documents(docs, codebook, unit=unit, model=s.pick(None, "model"),
-                              on_progress=lambda doc_id, done, total: report("code", done, total))
-    previous = read_segments(paths.segments) if paths.segments.is_file() else None
-    recoded = {Path(f.path).stem for f in changed} | removed
-    merged = merge_with_previous(new_rows, previous, recoded_documents=recoded)
-    written = write_segments(paths.segments, merged, xlsx=bool(s.pick(None, "code.xlsx")))
+    docs = [read_document(f.path, rel=f.rel) for f in changed]
+    recoded = {d.id for d in docs} | removed
+    update = update_segments_file(docs, codebook, paths.segments, unit=unit, model=s.pick(None, "model"),
+                                  xlsx=bool(s.pick(None, "code.xlsx")), recoded_documents=recoded,
+                                  on_progress=lambda doc_id, done, total: report("code", done, total))
+    merged, written = update.merge.rows, update.written
     state["code"] = {"fingerprint": fingerprint, "documents": hashes}
     return StageResult("code", True, f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows", written)
 

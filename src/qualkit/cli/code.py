@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,20 +15,6 @@ codebook_app = typer.Typer(help="Check and view codebooks.", no_args_is_help=Tru
 
 
 # --------------------------------------------------------------------------- qualkit code
-
-def _previous_file(output: Path) -> Path | None:
-    """The reviewed file to merge with: the CSV, or its .xlsx twin if a coder edited that last."""
-    twin = output.with_suffix(".xlsx")
-    if not output.is_file():
-        return twin if twin.is_file() else None
-    if not twin.is_file():
-        return output
-    # write_segments writes the CSV then the twin within a second or two; a later
-    # save of the twin means a coder reviewed in the spreadsheet
-    if twin.stat().st_mtime > output.stat().st_mtime + 5:
-        return twin
-    return output
-
 
 def _same_rows(a, b) -> bool:
     cols = ["document", "code", "segment", "start", "end", "coder", "status"]
@@ -58,8 +43,7 @@ def code(
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
     from ..codebook import load_codebook
-    from ..coding import (add_codebook_sheet, code_documents, merge_segments, read_suggestion_log,
-                          write_suggestion_log)
+    from ..coding import previous_segments_file, update_segments_file
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
     from ..segments import read_segments, write_segments
@@ -107,10 +91,9 @@ def code(
             warn(f"{f.path}: {w}")
         docs.append(doc)
 
-    prev_path = _previous_file(out_path)
-    previous = read_segments(prev_path) if prev_path is not None else None
+    prev_path = previous_segments_file(out_path)
     if prev_path is not None and prev_path.suffix.lower() == ".xlsx" and out_path.is_file():
-        if not _same_rows(previous, read_segments(out_path)):
+        if not _same_rows(read_segments(prev_path), read_segments(out_path)):
             info(f"Reading the review from {prev_path.name} (saved after {out_path.name}).")
 
     from ..nlp import load_pipeline
@@ -118,20 +101,12 @@ def code(
     with progress("Loading model", None, enabled=err_console.is_terminal):
         nlp = load_pipeline(model_name, "full")
     with progress("Coding", len(docs)) as advance:
-        rows = code_documents(docs, cb, unit=unit_value, nlp=nlp,
-                              on_progress=lambda _doc, _done, _total: advance())
-    log = read_suggestion_log(out_path) if previous is not None else None
-    merged = merge_segments(rows, previous, recoded_documents={d.id for d in docs}, refresh=refresh,
-                            suggested_before=log)
-    written = write_segments(out_path, merged.rows, xlsx=want_xlsx)
-    if want_xlsx:
-        add_codebook_sheet(out_path.with_suffix(".xlsx"), cb)
-        # keep the twin's time next to the CSV's, so a later save means a coder's review
-        st = out_path.stat()
-        os.utime(out_path.with_suffix(".xlsx"), (st.st_atime, st.st_mtime))
-    write_suggestion_log(out_path, merged.suggested)
+        update = update_segments_file(docs, cb, out_path, unit=unit_value, nlp=nlp, xlsx=want_xlsx, refresh=refresh,
+                                      on_progress=lambda _doc, _done, _total: advance())
+    merged, written, previous = update.merge, update.written, update.previous_file
+    rows_count = update.suggestions
 
-    info(f"Coded {len(docs)} transcript(s): {len(rows)} suggestion(s) from the rules, "
+    info(f"Coded {len(docs)} transcript(s): {rows_count} suggestion(s) from the rules, "
          f"{merged.new_suggestions} new.")
     if previous is not None:
         info(f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
