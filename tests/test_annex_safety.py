@@ -220,3 +220,12 @@ sections:
     assert res.exit_code == 2 and "--output" in res.stderr
     res = cli("annex", "--spec", "annex.yaml", "--output", "a.pdf")
     assert res.exit_code == 2 and ".docx" in res.stderr
+
+
+def test_one_word_name_that_is_an_english_word_matches_only_as_written(tmp_path):
+    # "Mỷ" folds to "my": the guard must not refuse every "my", but must catch "Mỷ" itself,
+    # the same rule redaction uses when it propagates the name
+    key = write(tmp_path / "key.csv", "original,label,replacement,first_document\nMỷ,PERSON,Trinh,a.txt\nAnd,PERSON,X,a.txt\n")
+    guard = LeakGuard(read_key_identifiers(key))
+    text = "My mother and I met Mỷ. And then MỶ left."
+    assert [text[s:e] for s, e, _ in guard.find(text)] == ["Mỷ", "And", "MỶ"]

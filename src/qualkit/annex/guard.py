@@ -51,6 +51,25 @@ class KeyIdentifier:
     tokens: tuple[str, ...]
     label: str
     line: int | None = None  # line of the entry in the key file (to look it up there, privately)
+    # A single word that is also an ordinary word ("Mỷ" folds to "my") is matched
+    # the way redaction propagates it: only as written with its accents (exact),
+    # or, without accents, only where capitalised.
+    exact: str | None = None
+    capitalised: bool = False
+
+
+def _match_rule(original: str, toks: tuple[str, ...]) -> tuple[str | None, bool]:
+    """(exact, capitalised) for a key original, as :func:`qualkit.redact.lexicon.is_common_word` decides."""
+    if len(toks) != 1 or not toks[0].isalpha():
+        return None, False
+    from ..redact.fold import has_diacritics
+    from ..redact.lexicon import is_common_word
+
+    if not is_common_word(toks[0]):
+        return None, False
+    if has_diacritics(original):
+        return unicodedata.normalize("NFC", original.strip()).lower(), False
+    return None, True
 
 
 def read_key_identifiers(path: str | Path) -> list[KeyIdentifier]:
@@ -79,7 +98,9 @@ def read_key_identifiers(path: str | Path) -> list[KeyIdentifier]:
             continue
         toks = _tokens(original)
         if toks:
-            out.append(KeyIdentifier(toks, (row.get("label") or "").strip().upper() or "IDENTIFIER", line))
+            exact, capitalised = _match_rule(original, toks)
+            out.append(KeyIdentifier(toks, (row.get("label") or "").strip().upper() or "IDENTIFIER", line,
+                                     exact=exact, capitalised=capitalised))
     return out
 
 
@@ -100,9 +121,16 @@ class LeakGuard:
         self.allowed = allowed
         self.allowed_lengths = sorted({len(t) for t in allowed}, reverse=True)
         self.entries: dict[tuple[str, ...], tuple[str, int | None]] = {}
+        # tokens -> the accepted spellings of a one-word entry (None: any spelling)
+        self.rules: dict[tuple[str, ...], list[tuple[str | None, bool]] | None] = {}
         for ident in identifiers:
             if ident.tokens and ident.tokens not in allowed:
                 self.entries.setdefault(ident.tokens, (ident.label, ident.line))
+                rule = (ident.exact, ident.capitalised)
+                if rule == (None, False):
+                    self.rules[ident.tokens] = None
+                elif self.rules.get(ident.tokens, []) is not None:
+                    self.rules.setdefault(ident.tokens, []).append(rule)
         self.lengths = sorted({len(t) for t in self.entries}, reverse=True)
         self.hits: list[LeakHit] = []
         self.checked = 0
@@ -139,11 +167,21 @@ class LeakGuard:
                     s, e = words[i][0], words[i + n - 1][1]
                     if orig is not None:
                         s, e = orig[s], (orig[e - 1] + 1 if e - 1 < len(orig) else len(text))
+                    if not self._spelling_ok(tuple(toks[i:i + n]), text[s:e]):
+                        continue
                     out.append((s, e, self.entries[tuple(toks[i:i + n])]))
                     i += n - 1
                     break
             i += 1
         return out
+
+    def _spelling_ok(self, tokens: tuple[str, ...], written: str) -> bool:
+        rules = self.rules.get(tokens)
+        if rules is None:
+            return True
+        as_written = unicodedata.normalize("NFC", written).lower()
+        return any((exact is not None and as_written == exact) or (capitalised and written[:1].isupper())
+                   for exact, capitalised in rules)
 
     def check(self, text: str, source: str, *, base: int = 0, file: str | None = None) -> None:
         """Record every identifier found in *text* (offsets shifted by *base*)."""

@@ -35,7 +35,7 @@ import re
 
 from .fold import fold, has_diacritics
 from .key import STYLES, RedactionKey
-from .lexicon import lexicon, phrase_key, tokens_of
+from .lexicon import is_common_word, lexicon, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import LABELS, Span, apply_keep, merge_spans, trim
 
@@ -523,9 +523,7 @@ def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[st
         return None
     single_word = len(toks) == 1 and toks[0].isalpha()
     if single_word:
-        lex = lexicon()
-        t = toks[0]
-        if t in lex.stop or t in lex.ambiguous or t in lex.common_words or t in lex.generic or len(t) < 2:
+        if is_common_word(toks[0]):
             if not has_diacritics(original):
                 return None
             return toks, Entry(label, source, title_case=True, exact=original.strip().lower())

@@ -136,6 +136,15 @@ class Gazetteer:
     max_tokens: int
 
 
+def is_common_word(folded: str) -> bool:
+    """True for a folded single word that is also an ordinary word ("my" from "Mỷ",
+    "long", "grade", stop words): as a name it is only matched as written with its
+    accents (or where capitalised), never in any case."""
+    lex = lexicon()
+    return (len(folded) < 2 or folded in lex.stop or folded in lex.ambiguous
+            or folded in lex.common_words or folded in lex.generic)
+
+
 def _name_variants(name: str) -> list[str]:
     """``"Bà Rịa - Vũng Tàu"`` -> the whole name and its parts."""
     out = [name]
