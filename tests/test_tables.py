@@ -472,3 +472,14 @@ def test_write_tables_xlsx_one_sheet_per_table_and_csv_folder(data):
     written = write_tables(tables, tmp / "out" / "csv", "csv")
     assert [p.name for p in written] == ["fam.csv", "t9.csv"]
     assert written[1].read_text(encoding="utf-8").splitlines()[0] == "row,label,female,male,total"
+
+
+def test_is_given_filter_when_every_case_has_a_value():
+    """`group != ` (is given) is valid even when no case lacks the value."""
+    import pandas as pd
+
+    from qualkit.tables import TableSpec, build_table
+
+    cases = pd.DataFrame({"case": ["a", "b"], "group": ["x", "y"], "sex": ["f", "m"]}).set_index("case", drop=False)
+    table = build_table(TableSpec(id="t", attribute="sex", where=["group != "]), cases=cases)
+    assert int(table.frame.set_index("row").loc["total_cases", "total"]) == 2

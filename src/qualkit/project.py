@@ -12,6 +12,7 @@ partial one, and the next run finishes the job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -134,8 +135,6 @@ def _save_state(path: Path, state: dict) -> None:
 
 
 def _settings_fingerprint(*parts) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     for p in parts:
         if isinstance(p, Path):
@@ -354,17 +353,19 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     prev_state = state.get("code", {})
     old_hashes: dict[str, str] = prev_state.get("documents", {}) if prev_state.get("fingerprint") == fingerprint else {}
     inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
-    hashes = {f.path.stem: file_sha256(f.path) for f in inputs}  # document id -> content hash
-    changed = [f for f in inputs if old_hashes.get(f.path.stem) != hashes[f.path.stem]]
+    # fingerprint each document by its text as qualkit reads it (a re-written .docx
+    # has new zip timestamps but the same text, and must not be re-coded)
+    docs = {f.path.stem: read_document(f.path, rel=f.rel) for f in inputs}
+    hashes = {doc_id: hashlib.sha256(doc.text.encode("utf-8")).hexdigest() for doc_id, doc in docs.items()}
+    changed = [doc for doc_id, doc in docs.items() if old_hashes.get(doc_id) != hashes[doc_id]]
     if not paths.segments.is_file():
-        changed = inputs
+        changed = list(docs.values())
     removed = set(old_hashes) - set(hashes)
     if not changed and not removed:
         report("code", len(inputs), len(inputs))
         return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
-    docs = [read_document(f.path, rel=f.rel) for f in changed]
-    recoded = {d.id for d in docs} | removed
-    update = update_segments_file(docs, codebook, paths.segments, unit=unit, model=s.pick(None, "model"),
+    recoded = {d.id for d in changed} | removed
+    update = update_segments_file(changed, codebook, paths.segments, unit=unit, model=s.pick(None, "model"),
                                   xlsx=bool(s.pick(None, "code.xlsx")), recoded_documents=recoded,
                                   on_progress=lambda doc_id, done, total: report("code", done, total))
     merged, written = update.merge.rows, update.written

@@ -264,7 +264,9 @@ def _apply_filters(cases, filters: list[Filter], spec: TableSpec):
         series = cases[col]
         present = set(series)
         wanted = val if op in ("in", "not in") else (val,)
-        unknown = [v for v in wanted if v not in present]
+        # a typo in a value gives a silent zero; "is missing" / "is given" (an empty
+        # value) is a question about the data, never a typo
+        unknown = [v for v in wanted if v and v not in present]
         if unknown:
             shown = sorted((v for v in present if v), key=natural_key)[:12]
             raise InputError(
