@@ -132,7 +132,7 @@ def test_run_end_to_end_incremental_and_private(tmp_path, cli):
     for rel in ("transcripts/int04.txt", "transcripts/int03.docx", "transcripts/fgd01.vtt",
                 "segments.csv", "segments.xlsx", "tables.xlsx", "annex.docx"):
         assert (out / rel).is_file(), rel
-    assert "annex.docx" in result.stdout and "Files written" in result.stdout
+    assert "annex.docx" in result.stdout and "Shareable files written" in result.stdout and "redaction-key.csv" in result.stdout
     # private material only in private/, owner-only
     for rel in ("redaction-key.csv", "redaction-review.html"):
         assert (priv / rel).is_file()

@@ -152,6 +152,7 @@ class StageResult:
     message: str
     written: list[Path] = field(default_factory=list)
     errors: list = field(default_factory=list)
+    private: list[Path] = field(default_factory=list)  # written to the private folder
 
 
 @dataclass
@@ -161,6 +162,10 @@ class RunSummary:
     @property
     def written(self) -> list[Path]:
         return [p for s in self.stages for p in s.written]
+
+    @property
+    def private(self) -> list[Path]:
+        return [p for s in self.stages for p in s.private]
 
     @property
     def errors(self) -> list:
@@ -331,11 +336,12 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         report_path=paths.review_report,
         on_progress=lambda phase, done, total: report("redact", done, total),
     )
-    written = list(getattr(result, "written", []) or [])
-    errors = list(getattr(result, "errors", []) or [])
-    n = len(getattr(result, "documents", []) or [])
+    written = list(result.written) + ([Path(result.log_path)] if result.log_path else [])
+    private = [p for p in (paths.key, paths.review_report) if p.is_file()]
+    n = len(result.documents)
     state["redact"] = {"documents": n}
-    return StageResult("redact", True, f"{n} transcript(s) redacted into {paths.redacted}", written, errors)
+    return StageResult("redact", True, f"{n} transcript(s) redacted into {paths.redacted}", written,
+                       list(result.errors), private)
 
 
 def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:

@@ -71,13 +71,13 @@ def run(
     for err in summary.errors:
         warn(getattr(err, "message", str(err)))
     if summary.written:
-        out_console.print("\nFiles written:")
+        out_console.print("\nShareable files written:")
         for p in summary.written:
             out_console.print(f"  {p}")
-    from ..project import ProjectPaths
-
-    paths = ProjectPaths.from_settings(settings)
-    out_console.print(f"\nPrivate (never share): {paths.private}/  Shareable: {paths.output}/")
+    if summary.private:
+        out_console.print("\nPrivate files (hold originals: never share, keep out of output/):")
+        for p in summary.private:
+            out_console.print(f"  {p}")
     if summary.errors:
         raise typer.Exit(1)
 
