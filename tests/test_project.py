@@ -219,3 +219,24 @@ def test_run_resumes_after_a_crash_without_partial_outputs(tmp_path, cli, monkey
     assert (out / "tables.xlsx").is_file() and (out / "annex.docx").is_file()
     assert "unchanged" in result.stdout  # coding was not redone
     assert (out / "segments.csv").read_bytes() == seg_bytes
+
+
+def test_init_generates_valid_specs_for_any_codebook(tmp_path):
+    from qualkit.annex import load_annex_spec
+    from qualkit.codebook import load_codebook
+    from qualkit.tables import load_table_specs
+
+    init_project(tmp_path / "s", codebook="fsw-evaluation")
+    cb = load_codebook(tmp_path / "s" / "codebook.yaml")
+    specs = load_table_specs(tmp_path / "s" / "tables.yaml")
+    assert [sp.theme for sp in specs[1:]] == [t.id for t in cb.themes]
+    assert specs[0].attribute == "category" and specs[0].by == "province"
+    annex = load_annex_spec(tmp_path / "s" / "annex.yaml")
+    assert [sec.type for sec in annex.sections] == ["respondents", "tables", "codebook", "quotes"]
+
+
+def test_run_without_transcripts_says_what_to_do(tmp_path, cli):
+    init_project(tmp_path / "s")
+    result = cli("run", tmp_path / "s")
+    assert result.exit_code == 1
+    assert "no transcripts found" in result.stderr and "add .txt" in result.stderr

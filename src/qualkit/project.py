@@ -225,6 +225,69 @@ CASES_HEADERS = {
 GENERIC_CASES_HEADER = "case,category,interview_type,sex,age,province"
 
 
+def _generic_table_spec(cb) -> str:
+    """A table spec for any codebook: respondents by province x category, then
+    one table per theme by respondent category (edit it to suit the study)."""
+    lines = [
+        "# Tables counted over respondents (cases), not segments. Edit freely:",
+        "# format in the qualkit README (tables) and `qualkit tables --help`.",
+        f"title: {cb.title}",
+        "defaults:",
+        "  percent: true",
+        "  cells: n_pct",
+        "tables:",
+        "  - id: t1",
+        '    number: "1"',
+        "    title: Respondents by category and province",
+        "    attribute: category",
+        "    by: province",
+        "    cells: count",
+    ]
+    for n, theme in enumerate(cb.themes, start=2):
+        lines += [f"  - id: t{n}", f'    number: "{n}"', f"    title: {_yaml_str(theme.label)}",
+                  f"    theme: {theme.id}", "    by: category"]
+    return "\n".join(lines) + "\n"
+
+
+def _generic_annex_spec(cb) -> str:
+    """An annex spec for any codebook: respondents, all tables, the codebook, quotes."""
+    n_tables = len(cb.themes) + 1
+    tables = ", ".join(f"t{i}" for i in range(2, n_tables + 1))
+    quote_themes = ", ".join(t.id for t in cb.themes[:3])
+    return f"""\
+# Word annex (`qualkit run` writes output/annex.docx). Format: docs/annex.md.
+title: Annexes
+subtitle: {_yaml_str(cb.title)}
+tables: tables.yaml
+# key entries that may appear on purpose (e.g. provinces in attributions):
+allow: []
+sections:
+  - type: respondents
+    heading: Annex 1. Respondents
+    rows: category
+    columns: province
+    title: Respondents by category and province
+  - type: tables
+    heading: Annex 2. Tables
+    tables: [{tables}]
+  - type: codebook
+    heading: Annex 3. Codebook
+  - type: quotes
+    heading: Annex 4. Quotes
+    codes: [{quote_themes}]
+    max_per_code: 2
+    attribution:
+      - "({{interview_type}} with {{category}}, {{province}})"
+      - "(Respondent: {{category}})"
+"""
+
+
+def _yaml_str(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
 @dataclass
 class InitResult:
     root: Path
@@ -250,7 +313,7 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     # validate before copying: a broken codebook must not start a study
     from .codebook import load_codebook
 
-    load_codebook(source)
+    cb = load_codebook(source)  # raises CodebookError with file:line
     created: list[Path] = []
 
     def write(rel: str, text: str, *, private: bool = False) -> None:
@@ -270,12 +333,9 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     write("cases.csv", CASES_HEADERS.get(cb_name, GENERIC_CASES_HEADER) + "\n")
     write("keep.txt", KEEP_TEMPLATE)
     write("private/names.txt", NAMES_TEMPLATE, private=True)
-    for spec in ("tables.yaml", "annex.yaml"):
-        example = shipped_file(f"project/{cb_name}-{spec}")
-        if not example.is_file():
-            example = shipped_file(f"project/generic-{spec}")
-        if example.is_file():
-            write(spec, example.read_text(encoding="utf-8"))
+    for spec, generate in (("tables.yaml", _generic_table_spec), ("annex.yaml", _generic_annex_spec)):
+        curated = shipped_file(f"project/{cb_name}-{spec}")
+        write(spec, curated.read_text(encoding="utf-8") if curated.is_file() else generate(cb))
     gitignore = "# never commit originals or private material\ntranscripts/\nprivate/\n"
     write(".gitignore", gitignore)
     steps = [
@@ -308,6 +368,12 @@ def run_project(
     paths.output.mkdir(parents=True, exist_ok=True)
     state = {} if force else _load_state(paths.state)
     report = on_progress or (lambda stage, done, total: None)
+    if "redact" in stages:
+        from .readers import iter_inputs
+
+        if next(iter(iter_inputs([paths.transcripts])), None) is None:
+            raise InputError("no transcripts found", file=paths.transcripts,
+                             fix="add .txt, .md, .docx, .vtt or .srt files (one per interview) and run again")
     summary = RunSummary()
     runners = {"redact": _stage_redact, "code": _stage_code, "tables": _stage_tables, "annex": _stage_annex}
     for stage in STAGES:
