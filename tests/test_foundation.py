@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import pandas as pd
 import pytest
 
 from qualkit.codebook import load_codebook
@@ -127,7 +128,7 @@ def test_cases_validation(tmp_path):
     p = tmp_path / "cases.csv"
     p.write_text("case,sex,age\nc1,F,14\nc2,M,\n", encoding="utf-8")
     df = read_cases(p)
-    assert list(df.index) == ["c1", "c2"] and df.loc["c2", "age"] is not None
+    assert list(df.index) == ["c1", "c2"] and df.loc["c1", "age"] == "14" and pd.isna(df.loc["c2", "age"])
     p.write_text("case,sex\nc1,F\nc1,M\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_cases(p)

@@ -24,45 +24,23 @@ DATA = Path(__file__).parent / "data" / "redact"
 CORPUS_FILES = sorted(p.name for p in DATA.iterdir() if p.suffix in (".txt", ".md", ".vtt"))
 
 
-# --- a working writer (the format writers live in qualkit.writers) ----------------------------------
-
-
-def _fallback_write(doc, replacements, out_path, *, redact_text=None):
-    """Tiny stand-in for qualkit.writers.write_redacted (text only) while the writers are unavailable."""
-    text = doc.text
-    parts, pos = [], 0
-    for s, e, new in replacements:
-        parts.append(text[pos:s])
-        parts.append(new)
-        pos = e
-    parts.append(text[pos:])
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    body = "".join(parts)
-    if doc.format == "vtt":
-        body = "WEBVTT\n\n" + "\n\n".join(f"{i + 1}\n00:00:0{i % 10}.000 --> 00:00:0{i % 10}.500\n{cue}"
-                                          for i, cue in enumerate(body.split("\n")))
-    Path(out_path).write_text(body, encoding="utf-8", newline="")
+# --- the real format writers (qualkit.writers) ---------------------------------------------------------
 
 
 @pytest.fixture
-def writer(monkeypatch, tmp_path):
-    """Use qualkit.writers when it works on a .txt file, else the local fallback."""
+def writer(tmp_path):
+    """The format writers the engine uses must work: a broken writer fails these tests, never hides behind a stand-in."""
     from qualkit.readers import read_document
     from qualkit.redact import engine
 
     probe = tmp_path / "_probe" / "p.txt"
     probe.parent.mkdir()
     probe.write_text("Hello Mai.\n", encoding="utf-8")
-    try:
-        engine._writer()(read_document(probe), [(6, 9, "X")], tmp_path / "_probe_out" / "p.txt", redact_text=lambda t: t)
-        ok = (tmp_path / "_probe_out" / "p.txt").read_text(encoding="utf-8") == "Hello X.\n"
-    except Exception:
-        ok = False
-    if not ok:
-        monkeypatch.setattr(engine, "_writer", lambda: _fallback_write)
+    engine._writer()(read_document(probe), [(6, 9, "X")], tmp_path / "_probe_out" / "p.txt", redact_text=lambda t: t)
+    assert (tmp_path / "_probe_out" / "p.txt").read_text(encoding="utf-8") == "Hello X.\n"
     shutil.rmtree(tmp_path / "_probe")
-    shutil.rmtree(tmp_path / "_probe_out", ignore_errors=True)
-    return ok
+    shutil.rmtree(tmp_path / "_probe_out")
+    return True
 
 
 @pytest.fixture
@@ -394,8 +372,6 @@ def test_cache_skips_the_nlp_pass_for_unchanged_documents(tmp_path, writer, corp
 
 
 def test_workers_give_the_same_result(tmp_path, writer, corpus):
-    if not writer:
-        pytest.skip("worker processes need the real writers (the fallback is patched in this process only)")
     key1, key2 = tmp_path / "p1" / "k.csv", tmp_path / "p2" / "k.csv"
     redact_corpus([corpus], tmp_path / "o1", key1, RedactOptions(style="tag"))
     redact_corpus([corpus], tmp_path / "o2", key2, RedactOptions(style="tag", workers=2))
@@ -487,37 +463,30 @@ if given is not None:
            hows=st.lists(st.integers(0, 4), min_size=3, max_size=3),
            style=st.sampled_from(["tag", "pseudonym", "category"]))
     def test_names_on_the_list_never_survive(names, hows, style):
-        from qualkit.redact import engine
-
-        saved = engine._writer
-        engine._writer = lambda: _fallback_write
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                tmp = Path(tmp)
-                (tmp / "in").mkdir()
-                (tmp / "names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
-                for k, name in enumerate(names):
-                    v = [_variant(name, h) for h in hows]
-                    (tmp / "in" / f"d{k}.txt").write_text(
-                        f"Interviewer: Who is {v[0]}?\nRespondent: {v[1]} lives near the market; "
-                        f"my friend said {v[2]}, then left.\n", encoding="utf-8")
-                res = redact_corpus([tmp / "in"], tmp / "out", tmp / "p" / "k.csv",
-                                    RedactOptions(style=style, names_file=tmp / "names.txt", use_ner=False))
-                assert not res.errors
-                for out in (tmp / "out").glob("*.txt"):
-                    words = " " + " ".join(re.findall(r"\w+", fold(out.read_text(encoding="utf-8")))) + " "
-                    for name in names:
-                        assert f" {phrase_key(name)} " not in words, "a listed name survived"
-        finally:
-            engine._writer = saved
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "in").mkdir()
+            (tmp / "names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+            for k, name in enumerate(names):
+                v = [_variant(name, h) for h in hows]
+                (tmp / "in" / f"d{k}.txt").write_text(
+                    f"Interviewer: Who is {v[0]}?\nRespondent: {v[1]} lives near the market; "
+                    f"my friend said {v[2]}, then left.\n", encoding="utf-8")
+            res = redact_corpus([tmp / "in"], tmp / "out", tmp / "p" / "k.csv",
+                                RedactOptions(style=style, names_file=tmp / "names.txt", use_ner=False))
+            assert not res.errors
+            outs = sorted((tmp / "out").glob("*.txt"))
+            assert len(outs) == len(names)
+            for out in outs:
+                words = " " + " ".join(re.findall(r"\w+", fold(out.read_text(encoding="utf-8")))) + " "
+                for name in names:
+                    assert f" {phrase_key(name)} " not in words, "a listed name survived"
 
 
 # --- .docx round trip: body, header, footer, comments and properties are all cleaned --------------------
 
 
 def test_docx_round_trip_cleans_everything(tmp_path, writer):
-    if not writer:
-        pytest.skip("needs the real format writers (qualkit.writers)")
     docx = pytest.importorskip("docx")
     import zipfile
 
