@@ -107,6 +107,13 @@ def test_codebook_errors_name_line_and_fix(tmp_path, change, line, what):
     assert info.value.fix and str(p) in info.value.message
 
 
+def test_segments_xlsx_keeps_text_that_looks_like_a_formula(tmp_path):
+    p = tmp_path / "seg.csv"
+    said = "=SUM(1,2) is what he wrote on the bill"
+    write_segments(p, [CodedSegment("int01", "a.b", start=0, end=len(said), text=said)], xlsx=True)
+    assert list(read_segments(p.with_suffix(".xlsx"))["text"]) == [said]
+
+
 def test_segments_round_trip_and_validation(tmp_path):
     p = tmp_path / "seg.csv"
     write_segments(p, [CodedSegment("int01", "family.poor_family", start=0, end=10, text="We were poor"),

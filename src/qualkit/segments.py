@@ -128,6 +128,9 @@ def write_segments_xlsx(path: Path, records: list[dict]) -> Path:
     ws.append(COLUMNS)
     for rec in records:
         ws.append([("" if rec.get(c) is None else rec.get(c)) for c in COLUMNS])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text, never a formula (it would read back empty, and could run)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDDDDD")
