@@ -127,7 +127,7 @@ def test_the_example_exercises_duplicates_two_files_and_rejected_rows(codebook):
 
 
 def test_single_theme_table_to_stdout(cli, codebook):
-    r = cli("tables", "-s", SEGMENTS, "-c", CASES, "-b", codebook, "--theme", "family", "--by", "group",
+    r = cli("tables", "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "--theme", "family", "--by", "group",
             "--where", "sex=female", "--format", "csv")
     assert r.exit_code == 0, r.stderr
     t = read_table(r.stdout)
@@ -137,7 +137,7 @@ def test_single_theme_table_to_stdout(cli, codebook):
 
 
 def test_attribute_crosstab_with_percent(cli):
-    r = cli("tables", "-c", CASES, "--attribute", "group", "--by", "sex", "--percent", "--format", "csv")
+    r = cli("tables", "--cases", CASES, "--attribute", "group", "--by", "sex", "--percent", "--format", "csv")
     assert r.exit_code == 0, r.stderr
     t = read_table(r.stdout)
     assert n(t, "prostitution", "male") == 5 and n(t, "prostitution", "female") == 27
@@ -145,13 +145,13 @@ def test_attribute_crosstab_with_percent(cli):
 
 
 def test_markdown_and_terminal_rendering(cli, codebook):
-    r = cli("tables", "--spec", SPEC, "--table", "23", "-s", SEGMENTS, "-c", CASES, "-b", codebook, "--format", "md")
+    r = cli("tables", "--spec", SPEC, "--table", "23", "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "--format", "md")
     assert r.exit_code == 0, r.stderr
     assert "**Table 23. Child victims – family experiences**" in r.stdout
     assert "| Poor family | 21 (65.6%) | 4 (28.6%) | 3 (60.0%) | 28 (54.9%) |" in r.stdout
     assert "Base: 51 children (Child prostitution 32, Trafficked across a border 14, Trafficked inside Viet Nam 5)" in r.stdout
     assert "Multi-response" in r.stdout
-    r = cli("tables", "--spec", SPEC, "--table", "t9", "-c", CASES, "-s", SEGMENTS, "-b", codebook)
+    r = cli("tables", "--spec", SPEC, "--table", "t9", "--cases", CASES, "-s", SEGMENTS, "-c", codebook)
     assert r.exit_code == 0, r.stderr
     assert "Table 9. Child victims – age when first involved in prostitution" in r.stdout
     assert "Girls" in r.stdout and "Base: 32 children" in r.stdout
@@ -161,7 +161,7 @@ def test_spec_set_to_xlsx(cli, codebook, tmp_path):
     from openpyxl import load_workbook
 
     out = tmp_path / "tables.xlsx"
-    r = cli("tables", "--spec", SPEC, "-s", SEGMENTS, "-c", CASES, "-b", codebook, "-o", out)
+    r = cli("tables", "--spec", SPEC, "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "-o", out)
     assert r.exit_code == 0, r.stderr
     wb = load_workbook(out)
     assert wb.sheetnames == ["Table 2", "Table 9", "Table 16", "Table 20", "Table 22", "Table 23", "Table 24"]
@@ -188,23 +188,23 @@ def _one_line_error(r, *parts):
 
 
 def test_error_by_column_missing(cli):
-    r = cli("tables", "-c", CASES, "--attribute", "group", "--by", "gender")
+    r = cli("tables", "--cases", CASES, "--attribute", "group", "--by", "gender")
     _one_line_error(r, "'gender' is not in the cases file", "cases.csv")
     assert r.exit_code == 1
 
 
 def test_error_empty_cases_file(cli, tmp_path):
     (tmp_path / "cases.csv").write_text("case,group\n", encoding="utf-8")
-    _one_line_error(cli("tables", "-c", tmp_path / "cases.csv", "--attribute", "group"), "cases file has no rows")
+    _one_line_error(cli("tables", "--cases", tmp_path / "cases.csv", "--attribute", "group"), "cases file has no rows")
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
-    _one_line_error(cli("tables", "-c", tmp_path / "empty.csv", "--attribute", "group"), "cases file is empty")
+    _one_line_error(cli("tables", "--cases", tmp_path / "empty.csv", "--attribute", "group"), "cases file is empty")
 
 
 def test_error_segments_case_not_in_cases(cli, codebook, tmp_path):
     cases = tmp_path / "cases.csv"
     lines = CASES.read_text(encoding="utf-8").splitlines()
     cases.write_text("\n".join(l for l in lines if not l.startswith(("v07,", "v33,"))) + "\n", encoding="utf-8")
-    r = cli("tables", "-s", SEGMENTS, "-c", cases, "-b", codebook, "--theme", "family")
+    r = cli("tables", "-s", SEGMENTS, "--cases", cases, "-c", codebook, "--theme", "family")
     _one_line_error(r, "2 case(s) of the segments are not in the cases file", "'v07'", "'v33'", "segments.csv:")
 
 
@@ -212,7 +212,7 @@ def test_error_code_not_in_codebook(cli, codebook, tmp_path):
     segs = tmp_path / "segments.csv"
     text = SEGMENTS.read_text(encoding="utf-8").replace("family.poor_family", "family.poverty", 1)
     segs.write_text(text, encoding="utf-8")
-    r = cli("tables", "-s", segs, "-c", CASES, "-b", codebook, "--theme", "recruitment")
+    r = cli("tables", "-s", segs, "--cases", CASES, "-c", codebook, "--theme", "recruitment")
     _one_line_error(r, "not in codebook 'csec-study'", "'family.poverty'")
 
 
@@ -223,6 +223,6 @@ def test_error_code_not_in_codebook(cli, codebook, tmp_path):
     (["--attribute", "group", "--where", "group"], "cannot read the filter"),
 ])
 def test_usage_errors(cli, args, part):
-    r = cli("tables", "-c", CASES, *args)
+    r = cli("tables", "--cases", CASES, *args)
     _one_line_error(r, part)
     assert r.exit_code == 2

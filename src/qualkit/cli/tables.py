@@ -56,8 +56,8 @@ def rich_table(table) -> Table:
 
 def tables(
     segments: Optional[Path] = typer.Option(None, "--segments", "-s", help="Coded segments CSV/XLSX (from 'qualkit code'). Needed for theme tables."),
-    cases: Optional[Path] = typer.Option(None, "--cases", "-c", help="Cases CSV: one row per respondent, column 'case' + attributes. The denominators."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", "-b", help="Codebook YAML: row order and labels of theme tables."),
+    cases: Optional[Path] = typer.Option(None, "--cases", help="Cases CSV: one row per respondent, column 'case' + attributes. The denominators."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Codebook YAML: row order and labels of theme tables."),
     theme: Optional[str] = typer.Option(None, "--theme", "-t", help="Count the codes of this theme (rows = its codes, codebook order)."),
     attribute: Optional[str] = typer.Option(None, "--attribute", "-a", help="Count the values of this case attribute (natural order)."),
     by: Optional[str] = typer.Option(None, "--by", help="Case attribute whose values become the columns."),
@@ -76,11 +76,11 @@ def tables(
 
     Examples:
 
-      qualkit tables -s segments.csv -c cases.csv -b codebook.yaml --theme family --by group --percent
+      qualkit tables -s segments.csv --cases cases.csv -c codebook.yaml --theme family --by group --percent
 
-      qualkit tables -c cases.csv --attribute age_first --by sex --where group=prostitution
+      qualkit tables --cases cases.csv --attribute age_first --by sex --where group=prostitution
 
-      qualkit tables --spec tables.yaml -s segments.csv -c cases.csv -b codebook.yaml -o tables.xlsx
+      qualkit tables --spec tables.yaml -s segments.csv --cases cases.csv -c codebook.yaml -o tables.xlsx
     """
     from ..tables import (
         TableSpec,
