@@ -396,6 +396,17 @@ def test_audit_passes_clean_output_and_flags_a_leak_without_printing_it(cli, wri
     assert "TRAN" not in r.stdout.upper().replace("TRANSCRIPT", "") and "Hung" not in r.stdout
 
 
+def test_key_matcher_finds_originals_as_redaction_propagates_them(tmp_path):
+    from qualkit.redact import KeyMatcher
+
+    key = tmp_path / "key.csv"
+    key.write_text("original,label,replacement,first_document\n"
+                   "Nguyễn Thị Mai,PERSON,[PERSON 1],a.txt\nMỷ,PERSON,[PERSON 2],a.txt\n", encoding="utf-8")
+    text = "NGUYEN THI MAI came. My friend [PERSON 1] and Mỷ left."
+    hits = KeyMatcher(key).find(text)
+    assert [(text[h.start:h.end], h.label, h.key_line) for h in hits] == [("NGUYEN THI MAI", "PERSON", 2), ("Mỷ", "PERSON", 3)]
+
+
 # --- scoring ------------------------------------------------------------------------------------------------
 
 

@@ -69,15 +69,18 @@ class KeyMatcher:
     commands that must check text against the key (e.g. the annex guard).
     """
 
-    def __init__(self, key_path: Path | None, *, keep_file: Path | None = None, keep_countries: bool = True) -> None:
-        det = Detector(RedactOptions(use_ner=False, keep_file=keep_file, keep_countries=keep_countries))
-        self.key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
+    def __init__(self, key_path: Path | None, *, keep_file: Path | None = None, keep_countries: bool = True,
+                 detector: Detector | None = None, key: RedactionKey | None = None) -> None:
+        det = detector or Detector(RedactOptions(use_ner=False, keep_file=keep_file, keep_countries=keep_countries))
+        if key is None:
+            key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
+        self.key = key
         self.index = build_index(det, self.key, {}, {})
         self._lines = {tuple(tokens_of(e.original)): e.line for e in self.key.entries.values()}
 
-    def find(self, text: str) -> list[KeyHit]:
-        view = TokenView(text)
-        masked = [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
+    def find(self, text: str, view: TokenView | None = None) -> list[KeyHit]:
+        view = view or TokenView(text)
+        masked = _masked(text)
         out = []
         for i, k, entry in self.index.finditer(view):
             s, e = view.starts[i], view.ends[k - 1]
@@ -85,6 +88,11 @@ class KeyMatcher:
                 continue
             out.append(KeyHit(s, e, entry.label, self._lines.get(tuple(view.folded[i:k]), 0)))
         return out
+
+
+def _masked(text: str) -> list[tuple[int, int]]:
+    """Spans of replacement tags ([PERSON 3], [PLACE]) in *text*: never leaks."""
+    return [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
 
 
 def audit_output(folder: Path, key_path: Path | None, *, model: str | None = None, use_ner: bool = True,
@@ -95,7 +103,7 @@ def audit_output(folder: Path, key_path: Path | None, *, model: str | None = Non
     opts = RedactOptions(model=model, use_ner=use_ner, keep_file=keep_file, keep_countries=keep_countries)
     det = Detector(opts)
     key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
-    index = build_index(det, key, {}, {})
+    matcher = KeyMatcher(key_path, detector=det, key=key)
     # words that replacements are made of: a fresh hit made only of them is a pseudonym, not a leak
     replacement_words: set[str] = set()
     for e in key.entries.values():
@@ -113,17 +121,15 @@ def audit_output(folder: Path, key_path: Path | None, *, model: str | None = Non
         rel = inp.rel.as_posix()
         text = doc.text
         view = TokenView(text)
-        masked = [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
-        for i, k, entry in index.finditer(view):
-            s, e = view.starts[i], view.ends[k - 1]
-            if any(a <= s and e <= b for a, b in masked):
-                continue
-            result.leaks.append(Leak(rel, s, e, entry.label, "key"))
+        masked = _masked(text)
+        for hit in matcher.find(text, view):
+            result.leaks.append(Leak(rel, hit.start, hit.end, hit.label, "key"))
         if fresh:
             spans = det.rule_spans(text, doc.turns, view)
             if use_ner:
-                for a, b in chunks(text):
-                    spans += det.ner_for_chunk(det.nlp(text[a:b]), a)
+                parts = chunks(text)
+                for sdoc, (a, _b) in zip(det.nlp.pipe(text[a:b] for a, b in parts), parts):
+                    spans += det.ner_for_chunk(sdoc, a)
             key_hits = {(x.start, x.end) for x in result.leaks if x.document == rel}
             for sp in det.finish(text, spans):
                 if any(sp.start < b and a < sp.end for a, b in masked):
