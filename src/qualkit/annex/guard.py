@@ -16,26 +16,14 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, LeakError
+from ..redact.fold import fold_text
 
 # =========================================================================== safety: key leaks
 
 def _fold_char_map(text: str) -> tuple[str, list[int] | None]:
-    """Case- and diacritic-folded *text* and a map from folded offsets to original ones."""
-    try:
-        from ..redact.fold import fold_text
-    except ImportError:  # pragma: no cover - the redaction package is part of qualkit
-        fold_text = None
-    if fold_text is not None:
-        ft = fold_text(text)
-        return ft.text, ft.orig
-    chars, orig = [], []
-    for i, ch in enumerate(text):
-        if unicodedata.combining(ch):
-            continue
-        base = unicodedata.normalize("NFD", ch)[0].lower()
-        chars.append({"đ": "d"}.get(base, base))
-        orig.append(i)
-    return "".join(chars), orig
+    """Case- and diacritic-folded *text* (redaction's folding) and a map from folded offsets to original ones."""
+    ft = fold_text(text)
+    return ft.text, ft.orig
 
 
 _WORD_RE = re.compile(r"\w+")
