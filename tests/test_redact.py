@@ -329,6 +329,13 @@ def test_project_file_supplies_defaults(cli, writer, corpus, tmp_path):
     red = (study / "output" / "transcripts" / "x.txt").read_text(encoding="utf-8")
     assert "bup" not in red.lower() and re.search(r"\[PERSON \d+\]", red)
     assert (study / "private" / "redaction-key.csv").is_file()
+    # the detection cache is the one 'qualkit run' uses (private/cache), so neither redoes the other's NER pass
+    from qualkit.config import load_settings
+    from qualkit.project import ProjectPaths
+
+    (study / "transcripts").mkdir()
+    assert list((study / "private" / "cache").glob("*.json"))
+    assert ProjectPaths.from_settings(load_settings(study)).cache == study / "private" / "cache"
 
 
 def test_keep_list_and_countries(tmp_path, writer):

@@ -65,7 +65,8 @@ def redact(
     report_path = None
     if not no_report:
         report_path = report or key_path.parent / "redaction-review.html"
-    cache_dir = (s.path(None, "private") / "cache" / "redact") if s.project_file is not None else None
+    # the same detection cache as 'qualkit run' (project.ProjectPaths.cache), so neither redoes the other's NER pass
+    cache_dir = (s.path(None, "private") / "cache") if s.project_file is not None else None
     opts = RedactOptions(
         style=style_,
         model=s.pick(model, "model"),
