@@ -262,47 +262,6 @@ def check_examples(codebook, *, model: str | None = None, nlp=None) -> list[tupl
     return [(path, i) for k, (path, i, _ex) in enumerate(entries) if (k, path) not in found]
 
 
-def add_codebook_sheet(xlsx_path, codebook) -> None:
-    """Add a 'codebook' sheet (ids, labels, definitions) to a segments .xlsx and
-    turn its code column into a drop-down of the codebook's codes.
-
-    The first sheet (the segments) is unchanged, so the file reads back as before.
-    """
-    from openpyxl import load_workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from .fsutil import atomic_open
-    from .segments import COLUMNS
-
-    wb = load_workbook(xlsx_path)
-    if "codebook" in wb.sheetnames:
-        del wb["codebook"]
-    ws = wb.create_sheet("codebook")
-    head = ["code", "label", "definition", "when_to_use", "when_not_to_use"]
-    ws.append(head)
-    codes = list(codebook.iter_codes())
-    for c in codes:
-        ws.append([c.path, c.label, c.definition, c.when_to_use, c.when_not_to_use])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    for letter, width in zip("ABCDE", (34, 30, 60, 50, 50)):
-        ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=2, min_col=3, max_col=5):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    seg = wb.worksheets[0]
-    col = seg.cell(row=1, column=COLUMNS.index("code") + 1).column_letter
-    dv = DataValidation(type="list", formula1=f"codebook!$A$2:$A${len(codes) + 1}", allow_blank=False,
-                        showErrorMessage=False)  # a warning-free hint: other codes can still be typed
-    seg.add_data_validation(dv)
-    dv.add(f"{col}2:{col}{max(2, seg.max_row + 1000)}")
-    with atomic_open(xlsx_path, "wb") as fh:
-        wb.save(fh)
-
-
 # --------------------------------------------------------------------------- merging with a reviewed file
 
 @dataclass
@@ -619,9 +578,8 @@ def update_segments_file(docs: list[Document], codebook, out_path, *, unit: str 
     log = read_suggestion_log(out_path) if previous is not None else None
     recoded = {d.id for d in docs} if recoded_documents is None else set(recoded_documents)
     merged = merge_segments(rows, previous, recoded_documents=recoded, refresh=refresh, suggested_before=log)
-    written = write_segments(out_path, merged.rows, xlsx=xlsx)
+    written = write_segments(out_path, merged.rows, xlsx=xlsx, codebook=codebook)
     if xlsx:
-        add_codebook_sheet(out_path.with_suffix(".xlsx"), codebook)
         # keep the twin's time next to the CSV's, so a later save means a coder's review
         st = out_path.stat()
         os.utime(out_path.with_suffix(".xlsx"), (st.st_atime, st.st_mtime))

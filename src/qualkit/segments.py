@@ -99,8 +99,13 @@ def read_segments(path: str | Path):
     return df
 
 
-def write_segments(path: str | Path, rows: Iterable[CodedSegment | dict], *, xlsx: bool = False) -> list[Path]:
-    """Write segments atomically as CSV (and an .xlsx twin for review)."""
+def write_segments(path: str | Path, rows: Iterable[CodedSegment | dict], *, xlsx: bool = False,
+                   codebook=None) -> list[Path]:
+    """Write segments atomically as CSV (and an .xlsx twin for review).
+
+    With *codebook*, the twin also gets a 'codebook' sheet (ids, labels,
+    definitions) and its code column a drop-down of the codebook's codes.
+    """
     import csv
 
     path = Path(path)
@@ -112,12 +117,13 @@ def write_segments(path: str | Path, rows: Iterable[CodedSegment | dict], *, xls
             writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
     written = [path]
     if xlsx:
-        written.append(write_segments_xlsx(path.with_suffix(".xlsx"), records))
+        written.append(write_segments_xlsx(path.with_suffix(".xlsx"), records, codebook=codebook))
     return written
 
 
-def write_segments_xlsx(path: Path, records: list[dict]) -> Path:
-    """A review spreadsheet: frozen header, autofilter, status drop-down, wrapped text."""
+def write_segments_xlsx(path: Path, records: list[dict], *, codebook=None) -> Path:
+    """A review spreadsheet: frozen header, autofilter, status drop-down, wrapped text
+    (and, with *codebook*, a codebook sheet feeding a code drop-down)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -148,11 +154,39 @@ def write_segments_xlsx(path: Path, records: list[dict]) -> Path:
     dv = DataValidation(type="list", formula1='"suggested,accepted,rejected"', allow_blank=True)
     ws.add_data_validation(dv)
     dv.add(f"{status_col}2:{status_col}{max(2, len(records) + 1000)}")
-    from .fsutil import atomic_open as _ao
-
-    with _ao(path, "wb") as fh:
+    if codebook is not None:
+        _add_codebook_sheet(wb, codebook)
+    with atomic_open(path, "wb") as fh:
         wb.save(fh)
     return path
+
+
+def _add_codebook_sheet(wb, codebook) -> None:
+    """A 'codebook' sheet (ids, labels, definitions); the segments sheet's code column
+    becomes a drop-down of its codes. The first sheet is unchanged, so the file reads back as before."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws = wb.create_sheet("codebook")
+    ws.append(["code", "label", "definition", "when_to_use", "when_not_to_use"])
+    codes = list(codebook.iter_codes())
+    for c in codes:
+        ws.append([c.path, c.label, c.definition, c.when_to_use, c.when_not_to_use])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for letter, width in zip("ABCDE", (34, 30, 60, 50, 50)):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, min_col=3, max_col=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    seg = wb.worksheets[0]
+    col = seg.cell(row=1, column=COLUMNS.index("code") + 1).column_letter
+    dv = DataValidation(type="list", formula1=f"codebook!$A$2:$A${len(codes) + 1}", allow_blank=False,
+                        showErrorMessage=False)  # a warning-free hint: other codes can still be typed
+    seg.add_data_validation(dv)
+    dv.add(f"{col}2:{col}{max(2, seg.max_row + 1000)}")
 
 
 SEGMENT_FIELDS = [f.name for f in fields(CodedSegment)]
