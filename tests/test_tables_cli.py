@@ -193,6 +193,14 @@ def test_error_by_column_missing(cli):
     assert r.exit_code == 1
 
 
+def test_error_text_is_never_read_as_rich_markup(cli):
+    # values the user typed (a column, a path) are printed as they are: no crash on "[/x]", nothing eaten
+    for name in ("[/x]", "[red]x"):
+        r = cli("tables", "--cases", CASES, "--attribute", name)
+        _one_line_error(r, f"'{name}' is not in the cases file")
+        assert r.exit_code == 1
+
+
 def test_error_empty_cases_file(cli, tmp_path):
     (tmp_path / "cases.csv").write_text("case,group\n", encoding="utf-8")
     _one_line_error(cli("tables", "--cases", tmp_path / "cases.csv", "--attribute", "group"), "cases file has no rows")

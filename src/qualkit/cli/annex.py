@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import ProjectOption, info, out_console, settings_for, warn
+from .common import ProjectOption, info, say, settings_for, warn
 
 
 def annex(
@@ -75,10 +75,10 @@ def annex(
         warn("no redaction key: the annex was not checked for original identifiers (give --key)")
     parts = [f"{result.tables} table(s)", f"{result.figures} chart(s)", f"{result.quotes} quote(s)",
              f"{result.stories} life stor{'y' if result.stories == 1 else 'ies'}"]
-    out_console.print(f"wrote {out_path}: " + ", ".join(parts), highlight=False)
+    say(f"wrote {out_path}: " + ", ".join(parts))
     if key_path is not None:
-        out_console.print(f"leak check: {result.texts_checked} text(s) searched for {result.key_entries} "
-                          f"identifier(s) from the key: none found", highlight=False)
+        say(f"leak check: {result.texts_checked} text(s) searched for {result.key_entries} "
+            f"identifier(s) from the key: none found")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from ..errors import InputError, UsageError
-from .common import ModelOption, ProjectOption, err_console, info, out_console, progress, settings_for, warn
+from .common import ModelOption, ProjectOption, err_console, info, out_console, progress, say, settings_for, warn
 
 codebook_app = typer.Typer(help="Check and view codebooks.", no_args_is_help=True, add_completion=False,
                            rich_markup_mode="rich")
@@ -120,7 +121,7 @@ def code(
             warn(f"{merged.unmatched} reviewed row(s) refer to text no longer in "
                  f"{', '.join(merged.unmatched_documents[:5])}: kept with their old offsets, please check them.")
     for p in written:
-        out_console.print(str(p))
+        say(str(p))
 
 
 # --------------------------------------------------------------------------- qualkit codebook
@@ -148,7 +149,7 @@ def validate(
 
     CompiledCodebook(cb, spacy.blank("en"), rules)  # every pattern through spaCy's Matcher
     codes = list(cb.iter_codes())
-    out_console.print(f"[green]OK[/] {file}: {len(cb.themes)} themes, {len(codes)} codes, "
+    out_console.print(f"[green]OK[/] {escape(str(file))}: {len(cb.themes)} themes, {len(codes)} codes, "
                       f"{len(rules)} with matching rules.")
     if not examples:
         return
@@ -160,8 +161,8 @@ def validate(
         out_console.print(f"[green]OK[/] all {total} examples of coded rules match their own code.")
         return
     for path, ex_index in failures:
-        err_console.print(f"[yellow]example {ex_index + 1} of {path} is not matched by its rules[/] "
-                          f"({file}:{cb.code(path).line})")
+        err_console.print(f"[yellow]example {ex_index + 1} of {escape(path)} is not matched by its rules[/] "
+                          f"({escape(str(file))}:{cb.code(path).line})")
     err_console.print(f"{len(failures)} of {total} examples not matched.")
     raise typer.Exit(1)
 
@@ -175,7 +176,6 @@ def show(
 
     Example: qualkit codebook show codebooks/csec-study.yaml --full
     """
-    from rich.markup import escape
     from rich.tree import Tree
 
     from ..codebook import load_codebook
@@ -244,18 +244,18 @@ def agree(
     def fmt(x, d=2):
         return "n/a" if x is None else f"{x:.{d}f}"
 
-    table = Table(title=f"Agreement ({level} level, {result.units} units): {coder_a.name} vs {coder_b.name}")
+    table = Table(title=escape(f"Agreement ({level} level, {result.units} units): {coder_a.name} vs {coder_b.name}"))
     for col, just in (("code", "left"), ("units", "right"), ("A", "right"), ("B", "right"), ("both", "right"),
                       ("agree %", "right"), ("kappa", "right"), ("alpha", "right")):
         table.add_column(col, justify=just)
     for c in result.codes + [result.overall]:
         style = "bold" if c is result.overall else None
-        table.add_row(c.code, str(c.units), str(c.coder_a), str(c.coder_b), str(c.both), fmt(c.percent, 1),
+        table.add_row(escape(c.code), str(c.units), str(c.coder_a), str(c.coder_b), str(c.both), fmt(c.percent, 1),
                       fmt(c.kappa), fmt(c.alpha), style=style)
     out_console.print(table)
     out_console.print("[dim]n/a: undefined (a code neither coder used, or used on every unit)[/]")
     if output is not None:
-        out_console.print(str(write_agreement_csv(output, result)))
+        say(str(write_agreement_csv(output, result)))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator, Optional, TypeVar
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..config import Settings, load_settings
@@ -50,15 +51,21 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
 
 
 def report_error(exc: QualkitError) -> None:
-    err_console.print(f"[bold red]Error:[/] {exc.message}", markup=True, highlight=False)
+    # the message holds paths and values the user typed: never read them as Rich markup
+    err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True, highlight=False)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]Warning:[/] {message}")
+    err_console.print(f"[yellow]Warning:[/] {escape(message)}")
 
 
 def info(message: str) -> None:
-    err_console.print(message)
+    err_console.print(message, markup=False)
+
+
+def say(message: str) -> None:
+    """Print a plain line on stdout (paths and values are never read as Rich markup)."""
+    out_console.print(message, markup=False, highlight=False)
 
 
 def settings_for(project: Optional[Path]) -> Settings:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import ModelOption, ProjectOption, err_console, out_console, settings_for, warn
+from .common import ModelOption, ProjectOption, err_console, out_console, report_error, say, settings_for, warn
 
 
 def _default_key(s, key: Optional[Path], output: Path) -> Path:
@@ -80,21 +80,20 @@ def redact(
     )
     result = _run_with_bar(redact_corpus, inputs, output, key_path, opts, report_path)
     for exc in result.errors:
-        err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        report_error(exc)
     for w in result.warnings:
         warn(w)
     verb = "would replace" if dry_run else "replaced"
-    out_console.print(f"{len(result.documents)} document(s): {verb} {result.replacements} identifier(s); "
-                      f"{result.key_added} new key entr{'y' if result.key_added == 1 else 'ies'} "
-                      f"({result.key_entries} in all).", highlight=False)
+    say(f"{len(result.documents)} document(s): {verb} {result.replacements} identifier(s); "
+        f"{result.key_added} new key entr{'y' if result.key_added == 1 else 'ies'} ({result.key_entries} in all).")
     if result.by_label:
-        out_console.print("  by label: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_label.items())), highlight=False)
-        out_console.print("  by detector: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_detector.items())), highlight=False)
+        say("  by label: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_label.items())))
+        say("  by detector: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_detector.items())))
     if not dry_run:
-        out_console.print(f"  output: {output}  log: {result.log_path}", highlight=False)
-        out_console.print(f"  key (PRIVATE): {key_path}", highlight=False)
+        say(f"  output: {output}  log: {result.log_path}")
+        say(f"  key (PRIVATE): {key_path}")
     if result.report_path:
-        out_console.print(f"  review report (PRIVATE): {result.report_path}", highlight=False)
+        say(f"  review report (PRIVATE): {result.report_path}")
     if result.errors:
         raise typer.Exit(1)
 
@@ -147,12 +146,12 @@ def audit(
     result = audit_output(folder, key_path, model=s.pick(model, "model"), keep_file=s.path(keep, "redact.keep"),
                           keep_countries=bool(s.pick(None, "redact.keep_countries")), fresh=not key_only)
     for exc in result.errors:
-        err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        report_error(exc)
     for leak in result.leaks:
-        out_console.print(f"LEAK {leak.line}", highlight=False)
+        say(f"LEAK {leak.line}")
     n_key = len(result.key_leaks)
-    out_console.print(f"{result.documents} document(s) audited: {n_key} original(s) from the key, "
-                      f"{len(result.leaks) - n_key} fresh detection(s).", highlight=False)
+    say(f"{result.documents} document(s) audited: {n_key} original(s) from the key, "
+        f"{len(result.leaks) - n_key} fresh detection(s).")
     if result.leaks or result.errors:
         raise typer.Exit(1)
 
@@ -204,7 +203,7 @@ def score(
         texts[f] = read_document(d.path).text
         predicted[f] = d.spans
     for exc in result.errors:
-        err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        report_error(exc)
     res = score_spans(spans, predicted, texts)
     from rich.table import Table
 
@@ -214,10 +213,10 @@ def score(
     for kind, label, total, hit, rate in res.rows():
         t.add_row(kind, label, str(total), str(hit), f"{rate:.3f}")
     out_console.print(t)
-    out_console.print(f"other words replaced: {res.other_rate:.2%} of {res.other_words}", highlight=False)
+    say(f"other words replaced: {res.other_rate:.2%} of {res.other_words}")
     if misses:
         for g in res.missed:
-            out_console.print(f"MISSED {g.file}:{g.start}-{g.end} {g.label}", highlight=False)
+            say(f"MISSED {g.file}:{g.start}-{g.end} {g.label}")
     if result.errors:
         raise typer.Exit(1)
 

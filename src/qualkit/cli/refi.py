@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import err_console, out_console, progress, settings_for, warn
+from .common import err_console, progress, say, settings_for, warn
 
 MAX_WARNINGS = 20
 
@@ -67,7 +67,7 @@ def export_refi(
         if cb is None:
             raise UsageError("no codebook to export", fix="give --codebook FILE.yaml or set 'codebook:' in qualkit.yaml")
         result = export_codebook(cb, output)
-        out_console.print(f"Wrote {output}: {result.codes} codes (themes included).")
+        say(f"Wrote {output}: {result.codes} codes (themes included).")
     else:
         plan = plan_export(settings, transcripts=transcripts, codebook=codebook, segments=segments, cases=cases,
                            original=original)
@@ -82,7 +82,7 @@ def export_refi(
                 newline=newline, include_rich=docx, private=plan.original,
                 on_progress=lambda done, total: advance(),
             )
-        out_console.print(
+        say(
             f"Wrote {output}: {result.sources} sources, {result.codes} codes, {result.selections} selections "
             f"({result.codings} codings), {result.users} coders, {result.cases} cases, {result.variables} variables."
         )
@@ -91,12 +91,12 @@ def export_refi(
         errors = validate_file(output, schema_dir)
         if errors:
             for e in errors[:MAX_WARNINGS]:
-                err_console.print(f"  {e}")
+                err_console.print(f"  {e}", markup=False)
             from ..errors import InputError
 
             raise InputError(f"the written file does not validate ({len(errors)} schema errors)", file=output,
                              fix="please report this as a qualkit bug")
-        out_console.print("Valid against the REFI-QDA schema.")
+        say("Valid against the REFI-QDA schema.")
 
 
 def import_refi(
@@ -118,12 +118,12 @@ def import_refi(
     if result.kind != "qdc":
         parts = [f"{result.documents} transcripts"] + parts + [f"{result.segments} coded segments", f"{result.cases} cases"]
     origin = f" (from {result.origin})" if result.origin else ""
-    out_console.print(f"Imported {file}{origin}: " + ", ".join(parts) + f" into {output}/")
+    say(f"Imported {file}{origin}: " + ", ".join(parts) + f" into {output}/")
     conventions: dict[str, int] = {}
     for conv in result.line_breaks.values():
         conventions[conv] = conventions.get(conv, 0) + 1
     if conventions and any(c != "file" for c in conventions):
-        out_console.print("Line breaks counted as: " + ", ".join(f"{k} ({v} transcripts)" for k, v in sorted(conventions.items())))
+        say("Line breaks counted as: " + ", ".join(f"{k} ({v} transcripts)" for k, v in sorted(conventions.items())))
     _report(result.skipped, result.warnings)
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
-from .common import ProjectOption, out_console, settings_for, warn
+from .common import ProjectOption, out_console, say, settings_for, warn
 
 FORMAT_HELP = "csv | xlsx | md | terminal (default: from the --output suffix, else terminal)."
 
@@ -40,12 +41,12 @@ def rich_table(table) -> Table:
     from ..tables import display_grid
 
     headers, body, footer = display_grid(table)
-    caption = "\n".join(footer)
-    t = Table(title=table.heading, caption=caption, caption_justify="left", title_justify="left",
+    caption = escape("\n".join(footer))
+    t = Table(title=escape(table.heading), caption=caption, caption_justify="left", title_justify="left",
               show_lines=False, header_style="bold")
-    t.add_column(headers[0], justify="left", overflow="fold")
+    t.add_column(escape(headers[0]), justify="left", overflow="fold")
     for h in headers[1:]:
-        t.add_column(h, justify="right")
+        t.add_column(escape(h), justify="right")
     for i, row in enumerate(body):
         last = i == len(body) - 1
         if last:
@@ -141,7 +142,7 @@ def tables(
                              fix="drop --output, or use --format csv, xlsx or md")
         written = write_tables(built, output, fmt_)
         for p in written:
-            out_console.print(f"wrote {p}")
+            say(f"wrote {p}")
         return
     if fmt_ == "xlsx":
         raise UsageError("xlsx cannot be printed", fix="give --output tables.xlsx")
