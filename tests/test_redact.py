@@ -285,6 +285,21 @@ def test_output_inside_input_is_refused(cli, corpus):
     assert r.exit_code == 2 and "output folder is inside the input folder" in r.stderr
 
 
+@pytest.mark.parametrize("what", ["missing", "empty folder"])
+def test_nothing_to_redact_writes_nothing(cli, tmp_path, what):
+    src = tmp_path / ("nothing.txt" if what == "missing" else "transcripts")
+    if what == "empty folder":
+        src.mkdir()
+    out, key = tmp_path / "out", tmp_path / "private" / "key.csv"
+    r = _run(cli, src, out, key)
+    assert r.exit_code == 1
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1 and str(src.name) in errors[0]
+    assert "nothing redacted" in r.stdout
+    # no log, no key, no review report for a run that read nothing
+    assert not out.exists() and not key.parent.exists()
+
+
 def test_bad_files_reported_and_batch_goes_on(cli, writer, corpus, tmp_path):
     (corpus / "empty.txt").write_text("   \n", encoding="utf-8")
     (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")

@@ -83,6 +83,9 @@ def redact(
         report_error(exc)
     for w in result.warnings:
         warn(w)
+    if not result.documents and result.errors:
+        say("nothing redacted: no output, key or report was written.")
+        raise typer.Exit(1)
     verb = "would replace" if dry_run else "replaced"
     say(f"{len(result.documents)} document(s): {verb} {result.replacements} identifier(s); "
         f"{result.key_added} new key entr{'y' if result.key_added == 1 else 'ies'} ({result.key_entries} in all).")

@@ -579,6 +579,11 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         except QualkitError as exc:
             result.errors.append(exc)
     total = len(files)
+    if not files:  # nothing to redact: write no log, key or report
+        if not result.errors:
+            result.errors.append(InputError("no transcripts found", file=", ".join(str(p) for p in inputs) or None,
+                                            fix="give files or folders holding .txt, .md, .docx, .vtt or .srt"))
+        return result
 
     # pass 1: detection
     records: dict[int, Pass1Doc] = {}
