@@ -434,9 +434,35 @@ def _writer():
     return write_redacted
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | None,
-                    report_path: Path | None = None, cache_dir: Path | None = None) -> None:
-    """Refuse an output folder inside an input folder, and private files inside the output."""
+                    report_path: Path | None = None, cache_dir: Path | None = None,
+                    lists: Sequence[tuple[Path | None, str]] = ()) -> None:
+    """Refuse an output folder inside an input folder, private files inside the output, and a key
+    or report that would overwrite an input transcript, the other private file or a study list."""
+    for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
+        if path is None:
+            continue
+        for inp in inputs:
+            if Path(inp).is_file() and _same_file(path, inp):
+                raise SafetyError(f"the {what} would overwrite an input transcript", file=path,
+                                  fix=f"write the {what} to a new file in a private folder")
+            if Path(inp).is_dir() and is_inside(path, inp):
+                raise SafetyError(f"the {what} would be written inside the input folder", file=path,
+                                  fix=f"keep the {what} in a private folder of its own")
+        for other, other_what in lists:
+            if other is not None and _same_file(path, other):
+                raise SafetyError(f"the {what} would overwrite the {other_what}", file=path,
+                                  fix=f"write the {what} to a file of its own")
+    if key_path is not None and report_path is not None and _same_file(key_path, report_path):
+        raise SafetyError("the review report would overwrite the pseudonym key", file=report_path,
+                          fix="write the review report to a file of its own")
     for inp in inputs:
         p = Path(inp)
         if p.is_dir() and is_inside(output_dir, p):
@@ -447,10 +473,6 @@ def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | N
                              fix="choose a new, separate output folder")
     if key_path is not None:
         ensure_private_location(key_path, [output_dir], "pseudonym key")
-        for inp in inputs:
-            if Path(inp).is_dir() and is_inside(key_path, inp):
-                raise SafetyError("the pseudonym key would be written inside the input folder", file=key_path,
-                                  fix="keep the key in a private folder of its own")
     if report_path is not None:
         ensure_private_location(report_path, [output_dir], "review report")
     if cache_dir is not None:
@@ -562,7 +584,8 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         raise UsageError(f"unknown style '{opts.style}'", fix="use tag, pseudonym or category")
     output_dir = Path(output_dir)
     key_path = Path(key_path)
-    check_locations(inputs, output_dir, key_path, report_path, opts.cache_dir)
+    check_locations(inputs, output_dir, key_path, report_path, opts.cache_dir,
+                    lists=((opts.names_file, "names list"), (opts.keep_file, "keep list")))
     progress = on_progress or (lambda stage, done, total: None)
     result = RedactResult(key_path=key_path, report_path=report_path)
 

@@ -1,0 +1,78 @@
+"""Data-safety review of redact/audit: inputs and user lists are never overwritten, audit sees all of a .docx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualkit.errors import QualkitError
+from qualkit.redact import RedactOptions, redact_corpus
+
+TEXT = "Interviewer: Hello.\nMai: My name is Nguyễn Thị Mai, from Bản Phùng.\n"
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+    src = tmp_path / "transcripts"
+    src.mkdir()
+    (src / "int01.txt").write_text(TEXT, encoding="utf-8")
+    names = tmp_path / "private" / "names.txt"
+    names.parent.mkdir()
+    names.write_text("Nguyễn Thị Mai\nPLACE: Bản Phùng\n", encoding="utf-8")
+    return src, names, tmp_path / "private" / "key.csv"
+
+
+def _opts(names: Path) -> RedactOptions:
+    return RedactOptions(use_ner=False, names_file=names)
+
+
+@pytest.mark.parametrize("inputs_as", ["folder", "file"])
+def test_review_report_never_overwrites_an_input(tmp_path, inputs_as):
+    src, names, key = _setup(tmp_path)
+    victim = src / "int01.txt"
+    inputs = [src] if inputs_as == "folder" else [victim]
+    with pytest.raises(QualkitError):
+        redact_corpus(inputs, tmp_path / "out", key, _opts(names), report_path=victim)
+    assert victim.read_text(encoding="utf-8") == TEXT
+    assert not (tmp_path / "out").exists() and not key.exists()
+
+
+def test_key_that_is_an_input_file_is_refused_before_reading(tmp_path):
+    src, names, _key = _setup(tmp_path)
+    victim = src / "int01.txt"
+    with pytest.raises(QualkitError, match="overwrite an input transcript"):
+        redact_corpus([victim], tmp_path / "out", victim, _opts(names))
+    assert victim.read_text(encoding="utf-8") == TEXT
+
+
+@pytest.mark.parametrize("which", ["names", "keep"])
+def test_review_report_or_key_never_overwrites_the_study_lists(tmp_path, which):
+    src, names, key = _setup(tmp_path)
+    keep = tmp_path / "private" / "keep.txt"
+    keep.write_text("Interviewer\n", encoding="utf-8")
+    victim = names if which == "names" else keep
+    before = victim.read_bytes()
+    opts = RedactOptions(use_ner=False, names_file=names, keep_file=keep)
+    with pytest.raises(QualkitError):
+        redact_corpus([src], tmp_path / "out", key, opts, report_path=victim)
+    with pytest.raises(QualkitError):
+        redact_corpus([src], tmp_path / "out", victim, opts)
+    assert victim.read_bytes() == before
+
+
+def test_cli_report_on_an_input_is_a_one_line_error(cli, tmp_path):
+    src, names, key = _setup(tmp_path)
+    r = cli("redact", src, "-o", tmp_path / "out", "--key", key, "--names", names, "--report", src / "int01.txt")
+    assert r.exit_code != 0
+    assert "Traceback" not in r.stderr and "review report" in r.stderr
+    assert (src / "int01.txt").read_text(encoding="utf-8") == TEXT
+
+
+def test_review_report_inside_the_input_folder_or_on_the_key_is_refused(tmp_path):
+    src, names, key = _setup(tmp_path)
+    with pytest.raises(QualkitError, match="inside the input folder"):
+        redact_corpus([src], tmp_path / "out", key, _opts(names), report_path=src / "review.html")
+    assert sorted(p.name for p in src.iterdir()) == ["int01.txt"]
+    with pytest.raises(QualkitError, match="overwrite the pseudonym key"):
+        redact_corpus([src], tmp_path / "out", key, _opts(names), report_path=key)
+
