@@ -68,3 +68,80 @@ def read_docx(path: Path) -> Document:
     lines = [(b.start, b.end) for b in blocks]
     return Document(id=path.stem, path=path, text=text, format="docx",
                     turns=split_turns(text, lines, labels=labels), blocks=blocks)
+
+
+# --- everything else in the package (for the leak audit) ----------------------------------------------
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_PARAGRAPHS = (f"{{{_W}}}p", f"{{{_A}}}p")
+_LEAVES = frozenset(f"{{{_W}}}{t}" for t in ("t", "delText", "instrText", "delInstrText")) | {f"{{{_A}}}t"}
+_TEXT_ATTRS = frozenset({"descr", "title", "alt", "tooltip", "instr", "Target"})
+#: elements whose name/val attributes are free text (document variables, pictures' names)
+_NAMED = frozenset({"docVar", "docPr", "cNvPr"})
+
+
+def _own_text(p) -> str:
+    """Text of *p*'s leaves whose nearest paragraph is *p* (not a nested text box's)."""
+    out = []
+    for el in p.iter(*_LEAVES):
+        anc = el.getparent()
+        while anc is not None and anc.tag not in _PARAGRAPHS:
+            anc = anc.getparent()
+        if anc is p and el.text:
+            out.append(el.text)
+    return "".join(out)
+
+
+def docx_other_texts(path: Path, body: str | None = None) -> list[tuple[str, str, bool]]:
+    """Every text of a .docx package outside ``doc.text``: (part name, text, is prose).
+
+    Prose is paragraph text (tables, text boxes, tracked changes, headers, footers, comments,
+    notes, charts); the rest are property values, text attributes (alt texts, screen tips,
+    field codes) and relationship targets (hyperlink addresses, URL-decoded). The body
+    paragraphs python-docx reads are left out when *body* (``doc.text``) is given.
+    """
+    from urllib.parse import unquote
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    body_lines = set(body.split("\n")) if body is not None else set()
+    out: list[tuple[str, str, bool]] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(z.namelist()):
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                try:
+                    root = etree.fromstring(z.read(name), parser)
+                except etree.XMLSyntaxError:
+                    continue
+                prose = []
+                for p in root.iter(*_PARAGRAPHS):
+                    text = _own_text(p)
+                    if not text:
+                        continue
+                    parent = p.getparent()
+                    if name == "word/document.xml" and parent is not None and parent.tag == f"{{{_W}}}body" \
+                            and text in body_lines:
+                        continue
+                    prose.append(text)
+                if prose:
+                    out.append((name, "\n".join(prose), True))
+                other = []
+                for el in root.iter():
+                    if not isinstance(el.tag, str):
+                        continue
+                    named = el.tag.rsplit("}", 1)[-1] in _NAMED
+                    for attr, value in el.attrib.items():
+                        local = attr.rsplit("}", 1)[-1]
+                        if (local in _TEXT_ATTRS or named and local in ("name", "val")) and value and any(c.isalpha() for c in value):
+                            other.append(unquote(value) if attr == "Target" else value)
+                    if len(el) == 0 and el.tag not in _LEAVES and el.text and el.text.strip():
+                        other.append(el.text.strip())
+                if other:
+                    out.append((name, "\n".join(other), False))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return out
+    return out

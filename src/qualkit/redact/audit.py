@@ -119,27 +119,41 @@ def audit_output(folder: Path, key_path: Path | None, *, model: str | None = Non
             result.errors.append(exc)
             continue
         rel = inp.rel.as_posix()
-        text = doc.text
-        view = TokenView(text)
-        masked = _masked(text)
-        for hit in matcher.find(text, view):
-            result.leaks.append(Leak(rel, hit.start, hit.end, hit.label, "key"))
-        if fresh:
-            spans = det.rule_spans(text, doc.turns, view)
-            if use_ner:
-                parts = chunks(text)
-                for sdoc, (a, _b) in zip(det.nlp.pipe(text[a:b] for a, b in parts), parts):
-                    spans += det.ner_for_chunk(sdoc, a)
-            key_hits = {(x.start, x.end) for x in result.leaks if x.document == rel}
-            for sp in det.finish(text, spans):
-                if any(sp.start < b and a < sp.end for a, b in masked):
-                    continue
-                words = tokens_of(text[sp.start:sp.end])
-                if not words or all(w in replacement_words for w in words):
-                    continue
-                if (sp.start, sp.end) in key_hits:
-                    continue
-                result.leaks.append(Leak(rel, sp.start, sp.end, sp.label, "detector", sp.detector))
+        texts = [(rel, doc.text, True, doc.turns)]
+        if inp.path.suffix.lower() == ".docx":
+            from ..readers.docx import docx_other_texts
+
+            # headers, footers, comments, tables, text boxes, properties, link targets: the writer
+            # cleans them, so the audit checks them too (reported as file.docx#part:start-end)
+            texts += [(f"{rel}#{part}", t, prose, None) for part, t, prose in docx_other_texts(inp.path, doc.text)]
+        for where, text, prose, turns in texts:
+            _audit_text(result, det, matcher, replacement_words, where, text, turns, fresh and prose, use_ner)
         result.documents += 1
         progress("audit", n, len(files))
     return result
+
+
+def _audit_text(result: AuditResult, det: Detector, matcher: KeyMatcher, replacement_words: set[str],
+                where: str, text: str, turns, fresh: bool, use_ner: bool) -> None:
+    view = TokenView(text)
+    masked = _masked(text)
+    key_hits = set()
+    for hit in matcher.find(text, view):
+        result.leaks.append(Leak(where, hit.start, hit.end, hit.label, "key"))
+        key_hits.add((hit.start, hit.end))
+    if not fresh:
+        return
+    spans = det.rule_spans(text, turns, view)
+    if use_ner:
+        parts = chunks(text)
+        for sdoc, (a, _b) in zip(det.nlp.pipe(text[a:b] for a, b in parts), parts):
+            spans += det.ner_for_chunk(sdoc, a)
+    for sp in det.finish(text, spans):
+        if any(sp.start < b and a < sp.end for a, b in masked):
+            continue
+        words = tokens_of(text[sp.start:sp.end])
+        if not words or all(w in replacement_words for w in words):
+            continue
+        if (sp.start, sp.end) in key_hits:
+            continue
+        result.leaks.append(Leak(where, sp.start, sp.end, sp.label, "detector", sp.detector))
