@@ -119,6 +119,7 @@ def audit_output(folder: Path, key_path: Path | None, *, model: str | None = Non
             result.errors.append(exc)
             continue
         rel = inp.rel.as_posix()
+        _audit_path(result, matcher, rel)
         texts = [(rel, doc.text, True, doc.turns)]
         if inp.path.suffix.lower() == ".docx":
             from ..readers.docx import docx_other_texts
@@ -131,6 +132,25 @@ def audit_output(folder: Path, key_path: Path | None, *, model: str | None = Non
         result.documents += 1
         progress("audit", n, len(files))
     return result
+
+
+def _audit_path(result: AuditResult, matcher: KeyMatcher, rel: str) -> None:
+    """A file or folder name holding an original: reported with the original masked by its tag."""
+    from .engine import path_words
+    from .lexicon import phrase_key
+
+    words = path_words(rel)
+    hits = matcher.find(words)
+    if not hits:
+        return
+    parts, pos = [], 0
+    for hit in hits:
+        entry = matcher.key.get(phrase_key(words[hit.start:hit.end]))
+        parts += [rel[pos:hit.start], entry.tag if entry is not None else f"[{hit.label}]"]
+        pos = hit.end
+    masked = "".join(parts) + rel[pos:]
+    for hit in hits:
+        result.leaks.append(Leak(masked, hit.start, hit.end, hit.label, "key", "file name"))
 
 
 def _audit_text(result: AuditResult, det: Detector, matcher: KeyMatcher, replacement_words: set[str],

@@ -522,6 +522,14 @@ class Replacer:
         return out
 
 
+_PATH_SEPARATORS = re.compile(r"[_\-./\\+]")
+
+
+def path_words(rel: str) -> str:
+    """A relative path as words (``Ban_Phung/Mai-2.txt`` -> ``Ban Phung Mai 2 txt``), same length."""
+    return _PATH_SEPARATORS.sub(" ", rel)
+
+
 def apply_items(text: str, items: Sequence[tuple]) -> str:
     parts = []
     pos = 0
@@ -673,6 +681,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         log_writer = csv.writer(log_handle, lineterminator="\n")
         log_writer.writerow(LOG_COLUMNS)
     ok = False
+    named_paths = 0
     try:
         progress("write", 0, total)
         for n, idx in enumerate(sorted(records), start=1):
@@ -707,6 +716,8 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                     result.by_detector[detector] += 1
                 result.replacements += len(items)
                 result.documents.append(rel)
+                if next(iter(replacer.index.finditer(TokenView(path_words(rel)))), None) is not None:
+                    named_paths += 1
                 result.cached += int(rec.cached)
                 if opts.collect_spans:
                     result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
@@ -736,6 +747,12 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                 report.close(notes=[f"model: {model_id}", f"style: {opts.style}"])
             else:
                 report.abort()
+    if named_paths:
+        # the output keeps the inputs' relative paths, and the log lists them: say so, never which name
+        result.warnings.append(
+            f"{named_paths} file or folder name(s) hold a name or place being redacted; the output folder and "
+            f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) and run again; "
+            f"'qualkit audit' lists them with the name masked")
     result.key_added = key.added
     result.key_entries = len(key)
     if not opts.dry_run:
