@@ -440,7 +440,7 @@ def write_docx(doc: Document, replacements: Sequence[Replacement], out_path: Pat
                         changed = _clean_part(name, root, redact_text)
                     if changed:
                         data = _serialize(root)
-                out = zipfile.ZipInfo(name, date_time=info.date_time)
+                out = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # same bytes on every run
                 out.compress_type = zipfile.ZIP_DEFLATED
                 out.external_attr = info.external_attr
                 zout.writestr(out, data)
