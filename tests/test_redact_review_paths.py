@@ -40,3 +40,22 @@ def test_audit_flags_a_name_in_a_file_name_masked_by_its_tag(cli, tmp_path):
     # renamed: clean
     (out / "Interview_Nguyen_Thi_Mai.txt").rename(out / "P01.txt")
     assert audit_output(out, key, use_ner=False).ok
+
+
+def test_key_only_audit_finds_the_given_name_of_a_keyed_full_name(tmp_path):
+    from qualkit.redact.audit import KeyMatcher
+
+    src, names, key = _corpus(tmp_path)
+    (src / "Interview_Nguyen_Thi_Mai.txt").unlink()
+    names.write_text("Trần Thị Hoa\n", encoding="utf-8")
+    (src / "P02.txt").write_text("R: I know Trần Thị Hoa.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    redact_corpus([src], out, key, RedactOptions(use_ner=False, names_file=names))
+    assert audit_output(out, key, use_ner=False, fresh=False).ok
+    with (out / "P02.txt").open("a", encoding="utf-8") as fh:
+        fh.write("R: Later Hoa came back.\n")
+    res = audit_output(out, key, use_ner=False, fresh=False)
+    assert [(x.document, x.label, x.kind) for x in res.leaks] == [("P02.txt", "PERSON", "key")]
+    # as redaction propagates it: capitalised only ("hoa" is also a Vietnamese word)
+    assert KeyMatcher(key).find("bông hoa") == []
+

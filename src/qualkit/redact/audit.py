@@ -63,7 +63,8 @@ class KeyHit:
 class KeyMatcher:
     """Finds the key's originals in any text exactly as redaction and audit do.
 
-    Folded (case, diacritics), whole words; a single word only where capitalised;
+    Folded (case, diacritics), whole words; a single word only where capitalised; the given
+    name of a full name in the key too, as redaction replaces it on its own;
     a single word that folds to a common English word ("Mỷ" -> "my") only as
     written with its accents. Tags (``[PERSON 3]``) are never hits. For other
     commands that must check text against the key (e.g. the annex guard).
@@ -75,7 +76,13 @@ class KeyMatcher:
         if key is None:
             key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
         self.key = key
-        self.index = build_index(det, self.key, {}, {})
+        # the given name of a keyed full name ("Mai" of "Nguyễn Thị Mai"), as redaction derives it
+        derived: dict[str, str] = {}
+        for e in key.entries.values():
+            if e.label == "PERSON" and len(tokens_of(e.original)) > 1:
+                for part in det.name_components(e.original):
+                    derived.setdefault(part, "PERSON")
+        self.index = build_index(det, self.key, {}, derived)
         self._lines = {tuple(tokens_of(e.original)): e.line for e in self.key.entries.values()}
 
     def find(self, text: str, view: TokenView | None = None) -> list[KeyHit]:
