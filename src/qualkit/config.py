@@ -158,4 +158,87 @@ def load_settings(project: str | Path | None = None) -> Settings:
     if unit is not None and unit not in ("sentence", "turn", "paragraph"):
         raise ConfigError(f"unknown coding unit '{unit}'", file=path,
                           line=line_of(raw["code"], "unit"), fix="use sentence, turn or paragraph")
-    return Settings(project_file=path.resolve(), raw=raw)
+    _check_values(raw, path)
+    settings = Settings(project_file=path.resolve(), raw=raw)
+    _check_places(settings)
+    return settings
+
+
+_BOOLS = {"redact.keep_countries", "code.xlsx"}
+_CHOICES = {"tables.format": ("csv", "xlsx", "md")}
+
+
+def _check_values(raw: dict, path: Path) -> None:
+    """Each value has the type its setting needs: a quoted "no" must not read as true."""
+    for section, keys in SCHEMA.items():
+        node = raw.get(section) if section else raw
+        if not isinstance(node, dict):
+            continue
+        for key, (_default, is_path, _help) in keys.items():
+            value = node.get(key)
+            if value is None:
+                continue
+            dotted = f"{section}.{key}" if section else key
+            where = {"file": path, "line": line_of(node, key)}
+            if is_path or dotted in ("project", "model"):
+                if not isinstance(value, str) or not value.strip():
+                    what = "a path" if is_path else "a name"
+                    raise ConfigError(f"'{key}:' must be {what}, not {value!r}", **where,
+                                      fix=f"write one {'path (relative to qualkit.yaml)' if is_path else 'name'} after '{key}:'")
+            elif dotted in _BOOLS:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"'{key}:' must be true or false, not {value!r}", **where,
+                                      fix=f"write '{key}: true' or '{key}: false' (no quotes)")
+            elif dotted == "redact.workers":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ConfigError(f"'workers:' must be a whole number of at least 1, not {value!r}", **where,
+                                      fix="write e.g. 'workers: 2'")
+            elif dotted in _CHOICES:
+                if value not in _CHOICES[dotted]:
+                    options = _CHOICES[dotted]
+                    raise ConfigError(f"unknown {dotted.replace('.', ' ')} {value!r}", **where,
+                                      fix=f"use {', '.join(options[:-1])} or {options[-1]}")
+            elif dotted == "redact.labels":
+                from .redact.spans import LABELS
+
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f"'labels:' must be a list of labels, not {value!r}", **where,
+                                      fix=f"write e.g. 'labels: [PERSON, PLACE]' (labels: {', '.join(LABELS)})")
+                unknown = [v for v in value if v not in LABELS]
+                if unknown:
+                    raise ConfigError(f"unknown label '{unknown[0]}' in 'labels:'", **where,
+                                      fix=f"use labels from {', '.join(LABELS)}")
+
+
+def _check_places(s: Settings) -> None:
+    """Originals and private material never inside the shareable output folder,
+    whichever command reads this project file."""
+    from .errors import SafetyError
+    from .fsutil import is_inside
+
+    def line(dotted: str) -> int | None:
+        found = s._from_file(dotted)
+        return found[1] if found else None
+
+    output, private, transcripts = s.path(None, "output"), s.path(None, "private"), s.path(None, "transcripts")
+    where = {"file": s.project_file}
+    if is_inside(transcripts, output):
+        raise SafetyError("the original transcripts folder is inside the output folder", **where,
+                          line=line("transcripts") or line("output"),
+                          fix="keep transcripts/ (originals) beside output/ (shareable), not in it")
+    if is_inside(output, transcripts):
+        raise ConfigError("the output folder is inside the transcripts folder", **where,
+                          line=line("output") or line("transcripts"),
+                          fix="put output/ beside transcripts/, not in it")
+    if is_inside(private, output) or is_inside(output, private):
+        raise SafetyError("the private folder and the output folder overlap", **where,
+                          line=line("private") or line("output"),
+                          fix="keep private/ (key, review report) apart from output/ (shareable)")
+    for dotted, what, fix in (
+        ("redact.key", "pseudonym key", "point 'key:' to the private folder, e.g. private/redaction-key.csv"),
+        ("redact.names", "list of real names", "keep it in the private folder, e.g. private/names.txt"),
+    ):
+        p = s.path(None, dotted)
+        if p is not None and is_inside(p, output):
+            raise SafetyError(f"the {what} would be inside the output folder", **where, line=line(dotted), fix=fix)
+    s.resolved.clear()

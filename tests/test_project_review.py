@@ -1,0 +1,80 @@
+"""Review of init / run / config as a new team uses them: the project file's
+values are checked (type, place) with file:line, and run reports and tidies
+what it owns."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualkit.config import load_settings
+from qualkit.errors import ConfigError, SafetyError
+from qualkit.project import init_project
+
+
+def _study(tmp_path, replace: tuple[str, str] | None = None, append: str = ""):
+    root = tmp_path / "s"
+    init_project(root)
+    pf = root / "qualkit.yaml"
+    text = pf.read_text(encoding="utf-8")
+    if replace:
+        assert replace[0] in text
+        text = text.replace(*replace)
+    pf.write_text(text + append, encoding="utf-8")
+    return root
+
+
+def _line(root, needle: str) -> int:
+    lines = (root / "qualkit.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, ln in enumerate(lines, 1) if needle in ln)
+
+
+@pytest.mark.parametrize("old, new, needle, words", [
+    ("  keep_countries: true", '  keep_countries: "no"', "keep_countries", "true or false"),
+    ("  xlsx: true", '  xlsx: "false"', "xlsx:", "true or false"),
+    ("  style: pseudonym", "  style: pseudonym\n  workers: many", "workers:", "whole number"),
+    ("  style: pseudonym", "  style: pseudonym\n  workers: 0", "workers:", "whole number"),
+    ("transcripts: transcripts/", "transcripts: 5", "transcripts: 5", "path"),
+    ("cases: cases.csv", "cases: [a.csv, b.csv]", "cases:", "path"),
+    ("  format: xlsx", "  format: pdf", "format: pdf", "csv, xlsx or md"),
+    ("  style: pseudonym", "  style: pseudonym\n  labels: PERSON", "labels:", "list"),
+    ("  style: pseudonym", "  style: pseudonym\n  labels: [PERSON, NAME]", "labels:", "PLACE"),
+])
+def test_wrong_type_in_project_file_is_one_line_error(tmp_path, cli, old, new, needle, words):
+    root = _study(tmp_path, (old, new))
+    with pytest.raises(ConfigError) as info:
+        load_settings(root)
+    assert info.value.line == _line(root, needle)
+    assert words in info.value.message
+    for command in (("config", "--project", root), ("run", root)):
+        result = cli(*command)
+        assert result.exit_code == 1, result.stdout
+        err = result.stderr.strip()
+        assert len(err.splitlines()) == 1 and f"qualkit.yaml:{_line(root, needle)}" in err
+        assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_right_types_still_load(tmp_path):
+    root = _study(tmp_path, ("  style: pseudonym", "  style: tag\n  workers: 2\n  labels: [PERSON, PLACE]"))
+    s = load_settings(root)
+    assert s.pick(None, "redact.workers") == 2 and s.pick(None, "redact.labels") == ["PERSON", "PLACE"]
+
+
+@pytest.mark.parametrize("old, new, needle", [
+    # the pseudonym key (originals) inside the shareable folder
+    ("redact:\n", "redact:\n  key: output/key.csv\n", "key: output"),
+    # the original transcripts inside the shareable folder
+    ("transcripts: transcripts/", "transcripts: output/originals/", "transcripts: output"),
+    # the list of real names inside the shareable folder
+    ("  names: private/names.txt", "  names: output/names.txt", "names: output"),
+])
+def test_private_material_inside_output_is_refused_when_the_file_loads(tmp_path, cli, old, new, needle):
+    root = _study(tmp_path, (old, new))
+    (root / "output" / "originals").mkdir()
+    with pytest.raises(SafetyError) as info:
+        load_settings(root)
+    assert info.value.line == _line(root, needle)
+    # every command refuses it, not only 'run' (qualkit redact -p would write the key there)
+    result = cli("config", "--project", root)
+    assert result.exit_code == 1
+    assert f"qualkit.yaml:{_line(root, needle)}" in result.stderr and "output" in result.stderr
+    assert not (root / "output" / "key.csv").exists()
