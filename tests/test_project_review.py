@@ -78,3 +78,38 @@ def test_private_material_inside_output_is_refused_when_the_file_loads(tmp_path,
     assert result.exit_code == 1
     assert f"qualkit.yaml:{_line(root, needle)}" in result.stderr and "output" in result.stderr
     assert not (root / "output" / "key.csv").exists()
+
+
+# --------------------------------------------------------------------------- run: deleted and renamed transcripts
+
+import csv  # noqa: E402
+
+from test_project import _small_study  # noqa: E402
+
+
+def _seg_docs(study) -> set[str]:
+    with open(study / "output" / "segments.csv", encoding="utf-8") as fh:
+        return {r["document"] for r in csv.DictReader(fh)}
+
+
+def test_run_drops_outputs_of_deleted_and_renamed_transcripts(tmp_path, cli):
+    study = _small_study(tmp_path, docs=("int04.txt", "int07.txt"))
+    red = study / "output" / "transcripts"
+    assert cli("run", study, "--stage", "redact", "--stage", "code").exit_code == 0
+    assert {p.name for p in red.iterdir()} >= {"int04.txt", "int07.txt"} and _seg_docs(study) == {"int04", "int07"}
+    # a file qualkit did not write stays where it is
+    (red / "notes-by-hand.txt").write_text("kept\n", encoding="utf-8")
+
+    (study / "transcripts" / "int07.txt").unlink()
+    result = cli("run", study, "--stage", "redact", "--stage", "code")
+    assert result.exit_code == 0, result.stderr
+    assert not (red / "int07.txt").exists(), "the redacted copy of a deleted transcript is still shared"
+    assert _seg_docs(study) == {"int04"}
+    assert "int07.txt" in result.stdout and "removed" in result.stdout
+    assert (red / "notes-by-hand.txt").is_file()
+
+    (study / "transcripts" / "int04.txt").rename(study / "transcripts" / "p01.txt")
+    result = cli("run", study, "--stage", "redact", "--stage", "code")
+    assert result.exit_code == 0, result.stderr
+    assert not (red / "int04.txt").exists() and (red / "p01.txt").is_file()
+    assert _seg_docs(study) == {"p01"}

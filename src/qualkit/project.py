@@ -405,9 +405,46 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     written = list(result.written) + ([Path(result.log_path)] if result.log_path else [])
     private = [p for p in (paths.key, paths.review_report) if p.is_file()]
     n = len(result.documents)
-    state["redact"] = {"documents": n}
-    return StageResult("redact", True, f"{n} transcript(s) redacted into {paths.redacted}", written,
-                       list(result.errors), private)
+    removed = _remove_stale_copies(paths, state.get("redact", {}).get("outputs", []), result.written)
+    outputs = sorted({p.relative_to(paths.redacted).as_posix() for p in result.written}
+                     | _kept_copies(paths, state.get("redact", {}).get("outputs", [])))
+    state["redact"] = {"documents": n, "outputs": outputs}
+    message = f"{n} transcript(s) redacted into {paths.redacted}"
+    if removed:
+        message += f"; removed the redacted copies of {len(removed)} transcript(s) no longer in {paths.transcripts}: " \
+                   + ", ".join(removed)
+    return StageResult("redact", True, message, written, list(result.errors), private)
+
+
+def _current_inputs(paths: ProjectPaths) -> set[str]:
+    from .readers import iter_inputs
+
+    return {f.rel.as_posix() for f in iter_inputs([paths.transcripts], all_files=True)}
+
+
+def _kept_copies(paths: ProjectPaths, previous: list[str]) -> set[str]:
+    """Copies an earlier run wrote whose transcript is still there (e.g. unreadable this time)."""
+    current = _current_inputs(paths)
+    return {rel for rel in previous if rel in current and (paths.redacted / rel).is_file()}
+
+
+def _remove_stale_copies(paths: ProjectPaths, previous: list[str], written: list[Path]) -> list[str]:
+    """Delete the redacted copies an earlier run wrote of transcripts that were
+    deleted or renamed since, so they are no longer shared, coded or counted.
+    Only files qualkit itself wrote (listed in the run state) are touched."""
+    current = _current_inputs(paths)
+    done = {Path(p).resolve() for p in written}
+    removed: list[str] = []
+    for rel in previous:
+        target = paths.redacted / rel
+        if rel in current or target.resolve() in done or not is_inside(target, paths.redacted):
+            continue
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(rel)
+    return removed
 
 
 def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
