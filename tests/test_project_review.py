@@ -113,3 +113,42 @@ def test_run_drops_outputs_of_deleted_and_renamed_transcripts(tmp_path, cli):
     assert result.exit_code == 0, result.stderr
     assert not (red / "int04.txt").exists() and (red / "p01.txt").is_file()
     assert _seg_docs(study) == {"p01"}
+
+
+def test_run_shows_the_warnings_of_its_stages(tmp_path, cli):
+    study = _small_study(tmp_path, docs=("int04.txt", "int07.txt"))
+    t = study / "transcripts" / "int07.txt"
+    # saved by an old editor in a legacy encoding: redact reads it, and must say so
+    text = t.read_text(encoding="utf-8-sig").replace("Respondent:", "Respondent: café", 1)
+    t.write_bytes(text.encode("cp1252", errors="replace"))
+    result = cli("run", study, "--stage", "redact", "--stage", "code")
+    assert result.exit_code == 0, result.stderr
+    assert "Warning:" in result.stderr and "not UTF-8" in result.stderr
+
+    # a coder's decision whose transcript is then deleted is kept: run says so
+    segfile = study / "output" / "segments.csv"
+    with open(segfile, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if r["document"] == "int04":
+            r["status"], r["coder"] = "accepted", "lan"
+            break
+    with open(segfile, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    (study / "transcripts" / "int04.txt").unlink()
+    result = cli("run", study, "--stage", "redact", "--stage", "code")
+    assert result.exit_code == 0, result.stderr
+    assert "Warning:" in result.stderr and "int04" in result.stderr and "segments.csv" in result.stderr
+
+
+def test_run_honours_redact_labels_of_the_project_file(tmp_path, cli):
+    study = _small_study(tmp_path, docs=("int04.txt",))
+    pf = study / "qualkit.yaml"
+    pf.write_text(pf.read_text(encoding="utf-8").replace("  style: pseudonym", "  style: tag\n  labels: [PHONE]"),
+                  encoding="utf-8")
+    assert cli("run", study, "--stage", "redact").exit_code == 0
+    with open(study / "output" / "transcripts" / "redaction-log.csv", encoding="utf-8") as fh:
+        labels = {r["label"] for r in csv.DictReader(fh)}
+    assert labels <= {"PHONE"}

@@ -153,6 +153,7 @@ class StageResult:
     written: list[Path] = field(default_factory=list)
     errors: list = field(default_factory=list)
     private: list[Path] = field(default_factory=list)  # written to the private folder
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +171,10 @@ class RunSummary:
     @property
     def errors(self) -> list:
         return [e for s in self.stages for e in s.errors]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for s in self.stages for w in s.warnings]
 
 
 # --------------------------------------------------------------------------- init
@@ -396,6 +401,7 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         keep_countries=bool(s.pick(None, "redact.keep_countries")),
         workers=int(s.pick(None, "redact.workers") or 1),
         cache_dir=paths.cache,
+        labels=s.pick(None, "redact.labels"),
     )
     result = redact_corpus(
         [paths.transcripts], paths.redacted, paths.key, opts,
@@ -413,7 +419,7 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     if removed:
         message += f"; removed the redacted copies of {len(removed)} transcript(s) no longer in {paths.transcripts}: " \
                    + ", ".join(removed)
-    return StageResult("redact", True, message, written, list(result.errors), private)
+    return StageResult("redact", True, message, written, list(result.errors), private, list(result.warnings))
 
 
 def _current_inputs(paths: ProjectPaths) -> set[str]:
@@ -479,7 +485,14 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
                                   on_progress=lambda doc_id, done, total: report("code", done, total))
     merged, written = update.merge.rows, update.written
     state["code"] = {"fingerprint": fingerprint, "documents": hashes}
-    return StageResult("code", True, f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows", written)
+    warnings = []
+    if update.merge.unmatched:
+        warnings.append(
+            f"{update.merge.unmatched} reviewed row(s) of {', '.join(update.merge.unmatched_documents)} were kept in "
+            f"{paths.segments.name} though their text is no longer in the transcript (changed or removed): "
+            f"check them there, and delete them if the transcript is gone for good")
+    return StageResult("code", True, f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows",
+                       written, warnings=warnings)
 
 
 def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:

@@ -70,6 +70,8 @@ def run(
         out_console.print(f"{mark} {result.stage:<7} {result.message}")
     for err in summary.errors:
         warn(getattr(err, "message", str(err)))
+    for message in summary.warnings:
+        warn(message)
     if summary.written:
         out_console.print("\nShareable files written:")
         for p in summary.written:
