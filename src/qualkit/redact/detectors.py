@@ -11,7 +11,7 @@ import re
 from typing import Iterable
 
 from .fold import fold, has_diacritics, is_vn_syllable
-from .lexicon import Gazetteer, Lexicon, gazetteer, lexicon, person_names
+from .lexicon import Gazetteer, Lexicon, gazetteer, is_vn_common_word, lexicon, person_names
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import Span
 
@@ -397,8 +397,10 @@ class RuleDetector:
         while i < n:
             f = folded[i]
             # title or kinship term + capitalised name: "chị Mai", "Mr. Tuan", "Sister Lan"
-            if f in titles and i + 1 < n and caps[i + 1] and (view.joined(i) or view.gap(i) in (". ", ".\u00a0")) \
-                    and not folded[i + 1].isdigit() and folded[i + 1] not in lex.stop and folded[i + 1] not in lex.generic:
+            if f in titles and i + 1 < n and caps[i + 1] and (view.joined(i) or view.gap(i) in (". ", ".\u00a0")
+                                                            and text[view.starts[i]:view.ends[i]].lower() not in lex.titles_vi) \
+                    and not folded[i + 1].isdigit() and folded[i + 1] not in lex.stop and folded[i + 1] not in lex.generic \
+                    and not is_vn_common_word(text[view.starts[i + 1]:view.ends[i + 1]]):
                 w = text[view.starts[i]:view.ends[i]]
                 if self._title_ok(view, i, w, f):
                     while i + 2 < n and folded[i + 1] in titles and caps[i + 2] and view.joined(i + 1) \
@@ -510,6 +512,8 @@ class RuleDetector:
         w = words[0]
         if not diac and (t in lex.generic or t in lex.stop or t in lex.common_words):
             return None  # "Men came": an English word, not Mến
+        if is_vn_common_word(w, self._sentence_start(view, i)):
+            return None  # "Phỏng vấn", "Học sinh": a Vietnamese word, not Phong or Học
         if t in lex.given and (t not in lex.ambiguous or diac) and not w.isupper():
             if self._sentence_start(view, i) and t in lex.stop:
                 return None
@@ -547,13 +551,18 @@ class RuleDetector:
                     continue
                 # "Calquín Cazares": a capitalised word before a known surname
                 if i + 1 < n and caps[i] and caps[i + 1] and folded[i + 1] in last and self._namey(view, i) \
-                        and self._namey(view, i + 1) and view.text[view.ends[i]:view.starts[i + 1]] == " ":
+                        and self._namey(view, i + 1) and view.text[view.ends[i]:view.starts[i + 1]] == " " \
+                        and not self._vn_name_starts(view, i + 1) \
+                        and not is_vn_common_word(text[view.starts[i]:view.ends[i]]):
                     out.append(Span(view.starts[i], view.ends[i + 1], "PERSON", "name-list"))
                     i += 2
                     continue
                 i += 1
                 continue
             w = text[view.starts[i]:view.ends[i]]
+            if is_vn_common_word(w, self._sentence_start(view, i)):
+                i += 1  # "Tôi", "Chào", "Cảm": Vietnamese words, not the names Toi, Chao, Cam
+                continue
             if caps[i] and not w.isupper() or (w.isupper() and len(w) > 3 and self._upper_context(view, i)):
                 j = i
                 while j + 1 < n and j - i < 3 and view.joined(j) and caps[j + 1] and not folded[j + 1].isdigit():
@@ -578,6 +587,14 @@ class RuleDetector:
                 continue
             i += 1
         return out
+
+    def _vn_name_starts(self, view: TokenView, i: int) -> bool:
+        """Token i is a Vietnamese surname followed by a capitalised middle or given name
+        ("Nguyen Thi Mai"): a full name starts there, so the word before it is not part of it."""
+        lex = self.lex
+        return (view.folded[i] in lex.surnames and i + 1 < len(view.folded) and view.caps[i + 1]
+                and view.joined(i) and (view.folded[i + 1] in lex.middles or view.folded[i + 1] in lex.given)
+                and view.folded[i - 1] not in self.name_parts)
 
     def _namey(self, view: TokenView, i: int) -> bool:
         """Token i could be part of a personal name: a capitalised word that is not a common word."""
@@ -921,6 +938,100 @@ class RuleDetector:
 NER_LABELS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "FACILITY"}
 
 
+#: a model entity longer than this (in words) is not one name: only its capitalised runs are kept
+NER_MAX_WORDS = {"PERSON": 6}
+NER_MAX_WORDS_OTHER = 12
+#: Vietnamese function words ("and", "with", "of", "is", "at"...): never inside one name, as written
+VI_FUNCTION_WORDS = frozenset("và với của là ở hoặc cùng cho thì mà nhưng hay".split())
+
+
+def _ner_pieces(toks: list, label: str, rules: RuleDetector, lowercase_text: bool) -> list[list]:
+    """Split the tokens of one model entity into the names it really holds.
+
+    * at a line break or "Label: " (an entity across them is two things);
+    * at a Vietnamese function word ("Hồng và anh Tuấn"), and, in a person, before a
+      kinship term that starts a new name ("... anh Tuấn": the term itself is dropped);
+    * an over-long entity ("blah blah ..." tagged as one PERSON) keeps only its runs of
+      capitalised words that are short enough to be a name;
+    * a person loses lower-case words at its edges in ordinary text ("Nguyễn Thị Mai end"),
+      common Vietnamese words ("Tôi"), and capitalised words before a Vietnamese full
+      name ("Later Nguyen Thi Mai": the name starts at the surname).
+    """
+    lex = rules.lex
+    pieces: list[list] = []
+    cur: list = []
+    for k, t in enumerate(toks):
+        txt = t.text
+        if t.is_space or "\n" in txt or (txt == ":" and t.whitespace_) or "\n" in t.whitespace_:
+            if not t.is_space and txt != ":":
+                cur.append(t)
+            pieces.append(cur)
+            cur = []
+            continue
+        if label in ("PERSON", "PLACE") and txt in VI_FUNCTION_WORDS:
+            pieces.append(cur)
+            cur = []
+            continue
+        if label == "PERSON" and cur and txt in lex.titles_vi and k + 1 < len(toks) and toks[k + 1].text[:1].isupper():
+            pieces.append(cur)
+            cur = []
+            continue
+        cur.append(t)
+    pieces.append(cur)
+    limit = NER_MAX_WORDS.get(label, NER_MAX_WORDS_OTHER)
+    out: list[list] = []
+    for piece in pieces:
+        while piece and piece[0].is_punct:
+            piece = piece[1:]
+        while piece and piece[-1].is_punct:
+            piece = piece[:-1]
+        if not piece:
+            continue
+        words = [t for t in piece if not t.is_punct]
+        if len(words) > limit:
+            if lowercase_text:
+                continue
+            runs: list[list] = []
+            run: list = []
+            for t in piece:
+                if t.text[:1].isupper():
+                    run.append(t)
+                else:
+                    runs.append(run)
+                    run = []
+            runs.append(run)
+            out += [r for r in runs if 0 < len(r) <= limit]
+            continue
+        if label == "PERSON":
+            piece = _trim_person(piece, rules, lowercase_text)
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _trim_person(piece: list, rules: RuleDetector, lowercase_text: bool) -> list:
+    lex = rules.lex
+    from .lexicon import is_vn_common_word
+
+    def weak(t) -> bool:
+        return (not lowercase_text and t.text[:1].islower()) or is_vn_common_word(t.text) or t.is_punct
+
+    while piece and weak(piece[0]):
+        piece = piece[1:]
+    while piece and weak(piece[-1]):
+        piece = piece[:-1]
+    # "Later Nguyen Thi Mai": a Vietnamese full name starts at its surname
+    for k in range(1, len(piece) - 1):
+        f = fold(piece[k].text)
+        if f in lex.surnames and (fold(piece[k + 1].text) in lex.middles or fold(piece[k + 1].text) in lex.given) \
+                and piece[k + 1].text[:1].isupper():
+            before = [fold(t.text) for t in piece[:k]]
+            if not any(b in rules.name_parts or b in lex.titles or b in rules.names.first for b in before):
+                piece = piece[k:]
+            break
+    return piece
+
+
 def ner_spans(sdoc, offset: int, rules: RuleDetector) -> list[Span]:
     """spaCy entities of *sdoc* (a chunk starting at *offset*) as spans."""
     out: list[Span] = []
@@ -937,22 +1048,15 @@ def ner_spans(sdoc, offset: int, rules: RuleDetector) -> list[Span]:
                                             or label == "PERSON" and fold(ent[start_tok].text).rstrip(".") in lex.titles):
             start_tok += 1  # "My nick", "the Mekong", "Mr. Tuan"
         sub = ent[start_tok:]
-        words = [fold(t.text).rstrip(".") for t in sub if not t.is_punct]
-        if not rules.distinctive(words):
-            continue
-        if label == "PERSON" and all(w in lex.generic or w in lex.stop for w in words):
-            continue
-        if label == "PERSON" and len(sub) == 1 and not sub[0].text[:1].isupper() \
-                and any(c.isupper() for c in sdoc.text[max(0, sub.start_char - 200):sub.end_char + 200]):
-            continue  # a lower-case single word in ordinary text ("My nick is ...") is not a name
-        a, b = offset + sub.start_char, offset + sub.end_char
-        if "\n" in sub.text or ": " in sub.text:
-            # an entity across a line break is two things ("Ho Chi Minh City\nInterviewer")
-            pos = a
-            for part in re.split(r"(\n|: )", sub.text):
-                if part not in ("\n", ": ") and rules.distinctive(fold(w).rstrip(".") for w in part.split()):
-                    out.append(Span(pos, pos + len(part), label, "ner"))
-                pos += len(part)
-            continue
-        out.append(Span(a, b, label, "ner"))
+        lowercase_text = not any(c.isupper() for c in sdoc.text[max(0, sub.start_char - 200):sub.end_char + 200])
+        for piece in _ner_pieces(list(sub), label, rules, lowercase_text):
+            words = [fold(t.text).rstrip(".") for t in piece if not t.is_punct]
+            if not rules.distinctive(words):
+                continue
+            if label == "PERSON" and all(w in lex.generic or w in lex.stop for w in words):
+                continue
+            if label == "PERSON" and len(piece) == 1 and not piece[0].text[:1].isupper() and not lowercase_text:
+                continue  # a lower-case single word in ordinary text ("My nick is ...") is not a name
+            a, b = offset + piece[0].idx, offset + piece[-1].idx + len(piece[-1].text)
+            out.append(Span(a, b, label, "ner"))
     return out

@@ -70,6 +70,10 @@ class Lexicon:
     common_words: frozenset[str]  # English words that are also names
     female: frozenset[str] = frozenset()  # folded Vietnamese given names usually borne by women
     male: frozenset[str] = frozenset()
+    #: Vietnamese words that are never given names, lower case with their accents ("tôi", "phỏng")
+    not_names: frozenset[str] = frozenset()
+    #: given names that are also common words, lower case with accents: not a name alone at a sentence start
+    sentence_common: frozenset[str] = frozenset()
     pseudonyms: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -97,6 +101,8 @@ def lexicon() -> Lexicon:
         common_words=frozenset(fold(w) for w in _words(generic.get("common_words", []))),
         female=frozenset(fold(w) for w in _words(names.get("female", []))),
         male=frozenset(fold(w) for w in _words(names.get("male", []))),
+        not_names=frozenset(w.lower() for w in _words(names.get("not_names", []))),
+        sentence_common=frozenset(w.lower() for w in _words(names.get("sentence_common", []))),
         pseudonyms={k: _words(v) for k, v in pseudo.items() if k},
     )
 
@@ -143,6 +149,15 @@ def is_common_word(folded: str) -> bool:
     lex = lexicon()
     return (len(folded) < 2 or folded in lex.stop or folded in lex.ambiguous
             or folded in lex.common_words or folded in lex.generic)
+
+
+def is_vn_common_word(written: str, sentence_start: bool = False) -> bool:
+    """True for a word, as written, that is a common Vietnamese word rather than a given name:
+    "Tôi", "Chào", "Phỏng" always; "Học" only at the start of a sentence. Accents decide:
+    "Phong" (no accent) is still a name."""
+    lex = lexicon()
+    low = written.lower()
+    return low in lex.not_names or (sentence_start and low in lex.sentence_common)
 
 
 def _name_variants(name: str) -> list[str]:
