@@ -41,7 +41,7 @@ from .spans import LABELS, Span, apply_keep, merge_spans, trim
 
 _TITLE_RE = re.compile(r"([^\W\d_]+\.?)[ \t]+(?=\w)")
 #: Bump when detection changes, so cached detections are recomputed.
-DETECTOR_VERSION = "2"
+DETECTOR_VERSION = "3"
 CHUNK_CHARS = 4000
 LOG_NAME = "redaction-log.csv"
 LOG_COLUMNS = ("document", "file", "start", "end", "label", "replacement", "detector", "out_start", "out_end")
