@@ -152,3 +152,33 @@ def test_run_honours_redact_labels_of_the_project_file(tmp_path, cli):
     with open(study / "output" / "transcripts" / "redaction-log.csv", encoding="utf-8") as fh:
         labels = {r["label"] for r in csv.DictReader(fh)}
     assert labels <= {"PHONE"}
+
+
+# --------------------------------------------------------------------------- init, then the printed next steps
+
+@pytest.mark.parametrize("codebook", ["csec-study", "fsw-evaluation"])
+def test_new_study_runs_end_to_end_with_its_own_transcripts(tmp_path, cli, codebook):
+    """init's annex.yaml is a start for a new study, not the example's (whose
+    life stories name int04/int07 and which quotes unreviewed suggestions), and
+    the printed next steps, followed literally, end with an annex."""
+    import shutil
+
+    from test_project import EXAMPLE
+
+    root = tmp_path / "my study"
+    assert cli("init", root, "--codebook", codebook).exit_code == 0
+    annex = (root / "annex.yaml").read_text(encoding="utf-8")
+    assert "fictional" not in annex and "include_suggested: true" not in annex
+    with open(EXAMPLE / "cases.csv", encoding="utf-8") as fh:
+        example = {r["case"]: r for r in csv.DictReader(fh)}
+    with open(root / "cases.csv", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    with open(root / "cases.csv", "a", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        for new, old in (("p01", "int04"), ("p02", "int03")):
+            src = next((EXAMPLE / "transcripts").glob(f"{old}.*"))
+            shutil.copy(src, root / "transcripts" / f"{new}{src.suffix}")
+            w.writerow([new] + [example[old].get(k, "") for k in header[1:]])
+    result = cli("run", root)
+    assert result.exit_code == 0, result.stderr
+    assert (root / "output" / "annex.docx").is_file() and (root / "output" / "tables.xlsx").is_file()

@@ -264,8 +264,11 @@ def _generic_annex_spec(cb) -> str:
 title: Annexes
 subtitle: {_yaml_str(cb.title)}
 tables: tables.yaml
-# key entries that may appear on purpose (e.g. provinces in attributions):
-allow: []
+# Identifiers from the pseudonym key that may appear on purpose: the provinces
+# of interview, named in the respondents table and the quote attributions.
+# Every other key entry is refused. List YOUR study's provinces here, or
+# remove them to keep provinces out (then drop province from the annex).
+allow: [Khanh Hoa, Ha Noi, Ho Chi Minh City, Lao Cai, An Giang]
 sections:
   - type: respondents
     heading: Annex 1. Respondents
