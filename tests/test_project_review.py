@@ -182,3 +182,13 @@ def test_new_study_runs_end_to_end_with_its_own_transcripts(tmp_path, cli, codeb
     result = cli("run", root)
     assert result.exit_code == 0, result.stderr
     assert (root / "output" / "annex.docx").is_file() and (root / "output" / "tables.xlsx").is_file()
+
+
+def test_config_shows_the_effective_default_paths(tmp_path):
+    root = _study(tmp_path)
+    eff = load_settings(root).effective()
+    private, output = (root / "private").resolve(), (root / "output").resolve()
+    assert eff["redact.key"].value == private / "redaction-key.csv" and eff["redact.key"].source == "default"
+    assert eff["code.segments"].value == output / "segments.csv"
+    assert eff["tables.output"].value == output / "tables.xlsx"
+    assert eff["annex.output"].value == output / "annex.docx"

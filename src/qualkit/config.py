@@ -119,6 +119,18 @@ class Settings:
                     self.pick(None, dotted)
                     out[dotted] = self.resolved[dotted]
                     self.resolved = saved
+        if self.project_file is not None:
+            # defaults that follow other settings (as 'qualkit run' computes them)
+            private, output = Path(out["private"].value), Path(out["output"].value)
+            derived = {
+                "redact.key": private / "redaction-key.csv",
+                "code.segments": output / "segments.csv",
+                "tables.output": output / f"tables.{out['tables.format'].value}",
+                "annex.output": output / "annex.docx",
+            }
+            for dotted, value in derived.items():
+                if out[dotted].value is None:
+                    out[dotted] = Setting(value, "default")
         return out
 
 
