@@ -192,3 +192,18 @@ def test_config_shows_the_effective_default_paths(tmp_path):
     assert eff["code.segments"].value == output / "segments.csv"
     assert eff["tables.output"].value == output / "tables.xlsx"
     assert eff["annex.output"].value == output / "annex.docx"
+
+
+def test_init_force_never_overwrites_the_teams_data(tmp_path, cli):
+    root = tmp_path / "s"
+    init_project(root)
+    filled = {"cases.csv": "case,category\np01,girl\n", "private/names.txt": "Thao\nNguyen Van Hung\n",
+              "keep.txt": "Blue Dragon\n"}
+    for rel, text in filled.items():
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "qualkit.yaml").write_text("project: broken\n", encoding="utf-8")
+    result = cli("init", root, "--force")
+    assert result.exit_code == 0, result.stderr
+    for rel, text in filled.items():
+        assert (root / rel).read_text(encoding="utf-8") == text, rel
+    assert "transcripts:" in (root / "qualkit.yaml").read_text(encoding="utf-8")  # the scaffold is rewritten

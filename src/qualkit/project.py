@@ -304,7 +304,8 @@ class InitResult:
 
 
 def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool = False) -> InitResult:
-    """Scaffold a study folder. Refuses to overwrite an existing project unless *force*."""
+    """Scaffold a study folder. Refuses to overwrite an existing project unless *force*;
+    even then the files the team fills in (cases.csv, keep.txt, private/names.txt) are kept."""
     root = Path(root)
     project_file = root / PROJECT_FILE
     if project_file.exists() and not force:
@@ -324,9 +325,10 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     cb = load_codebook(source)  # raises CodebookError with file:line
     created: list[Path] = []
 
-    def write(rel: str, text: str, *, private: bool = False) -> None:
+    def write(rel: str, text: str, *, private: bool = False, data: bool = False) -> None:
+        # *data*: a file the team fills in (respondents, real names): --force never overwrites it
         path = root / rel
-        if path.exists() and not force:
+        if path.exists() and (data or not force):
             return
         atomic_write_text(path, text, private=private)
         created.append(path)
@@ -338,9 +340,9 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     os.chmod(priv, 0o700)
     write(PROJECT_FILE, PROJECT_TEMPLATE.format(name=root.resolve().name, codebook=cb_name))
     write("codebook.yaml", source.read_text(encoding="utf-8"))
-    write("cases.csv", CASES_HEADERS.get(cb_name, GENERIC_CASES_HEADER) + "\n")
-    write("keep.txt", KEEP_TEMPLATE)
-    write("private/names.txt", NAMES_TEMPLATE, private=True)
+    write("cases.csv", CASES_HEADERS.get(cb_name, GENERIC_CASES_HEADER) + "\n", data=True)
+    write("keep.txt", KEEP_TEMPLATE, data=True)
+    write("private/names.txt", NAMES_TEMPLATE, private=True, data=True)
     for spec, generate in (("tables.yaml", _generic_table_spec), ("annex.yaml", _generic_annex_spec)):
         curated = shipped_file(f"project/{cb_name}-{spec}")
         write(spec, curated.read_text(encoding="utf-8") if curated.is_file() else generate(cb))

@@ -16,7 +16,7 @@ def init(
     directory: Path = typer.Argument(..., help="Folder for the new study (created if missing)."),
     codebook: str = typer.Option("csec-study", "--codebook", "-c",
                                  help="Shipped codebook to start from (csec-study, fsw-evaluation) or a path to a codebook YAML."),
-    force: bool = typer.Option(False, "--force", help="Rewrite scaffold files that already exist."),
+    force: bool = typer.Option(False, "--force", help="Rewrite scaffold files that already exist (never cases.csv, keep.txt or private/names.txt)."),
 ) -> None:
     """Scaffold a study: qualkit.yaml, folders, cases.csv header, codebook, table and annex specs.
 
