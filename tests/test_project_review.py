@@ -84,7 +84,7 @@ def test_private_material_inside_output_is_refused_when_the_file_loads(tmp_path,
 
 import csv  # noqa: E402
 
-from test_project import _small_study  # noqa: E402
+from test_project import _names, _small_study  # noqa: E402
 
 
 def _seg_docs(study) -> set[str]:
@@ -207,3 +207,30 @@ def test_init_force_never_overwrites_the_teams_data(tmp_path, cli):
     for rel, text in filled.items():
         assert (root / rel).read_text(encoding="utf-8") == text, rel
     assert "transcripts:" in (root / "qualkit.yaml").read_text(encoding="utf-8")  # the scaffold is rewritten
+
+
+@pytest.mark.parametrize("flag, name", [("--key", "k.csv"), ("--report", "review.html")])
+def test_redact_in_a_project_refuses_private_files_anywhere_in_output(tmp_path, cli, flag, name):
+    # the project's whole output/ is shareable, not only output/transcripts where the copies go
+    study = _small_study(tmp_path, docs=("int04.txt",))
+    target = study / "output" / name
+    result = cli("redact", "-p", study, study / "transcripts", flag, target)
+    assert result.exit_code == 1
+    assert "inside the output folder" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not target.exists() and not (study / "output" / "transcripts").exists()
+
+
+def test_audit_of_a_project_run_finds_nothing(tmp_path, cli):
+    # the README's check: after 'qualkit run', audit with the project's key and keep list is clean
+    study = _small_study(tmp_path)
+    assert cli("run", study, "--stage", "redact").exit_code == 0
+    result = cli("audit", study / "output" / "transcripts", "--project", study)
+    assert result.exit_code == 0, result.stdout
+    assert "0 original(s) from the key, 0 fresh detection(s)" in result.stdout
+    # and it would fail on a leak: plant a listed name in a redacted copy
+    leaked = study / "output" / "transcripts" / "int04.txt"
+    name = next(n for n in _names(study) if ":" not in n)
+    leaked.write_text(leaked.read_text(encoding="utf-8") + f"\nR: {name} said so.\n", encoding="utf-8")
+    again = cli("audit", study / "output" / "transcripts", "--project", study)
+    assert again.exit_code == 1 and "LEAK int04.txt" in again.stdout
+    assert name not in again.stdout + again.stderr

@@ -65,6 +65,12 @@ def redact(
     report_path = None
     if not no_report:
         report_path = report or key_path.parent / "redaction-review.html"
+    if s.project_file is not None:  # the project's whole output/ is shareable, not only output/transcripts
+        from ..fsutil import ensure_private_location
+
+        for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
+            if path is not None:
+                ensure_private_location(path, [output, s.path(None, "output")], what)
     # the same detection cache as 'qualkit run' (project.ProjectPaths.cache), so neither redoes the other's NER pass
     cache_dir = (s.path(None, "private") / "cache") if s.project_file is not None else None
     opts = RedactOptions(
