@@ -234,3 +234,18 @@ def test_audit_of_a_project_run_finds_nothing(tmp_path, cli):
     again = cli("audit", study / "output" / "transcripts", "--project", study)
     assert again.exit_code == 1 and "LEAK int04.txt" in again.stdout
     assert name not in again.stdout + again.stderr
+
+
+def test_run_refuses_two_transcripts_with_the_same_document_id(tmp_path, cli):
+    # a/int04.txt and b/int04.txt would share the id 'int04': their segments and counts would mix
+    study = _small_study(tmp_path, docs=("int04.txt", "int07.txt"))
+    for sub, name in (("a", "int04.txt"), ("b", "int07.txt")):
+        (study / "transcripts" / sub).mkdir()
+        (study / "transcripts" / name).rename(study / "transcripts" / sub / "int04.txt")
+    result = cli("run", study)
+    assert result.exit_code == 1
+    err = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+    assert len(err) == 1 and "document id 'int04'" in err[0]
+    # it names the original transcripts to rename, not the redacted copies
+    assert str(study / "transcripts" / "b" / "int04.txt") in err[0] and "output" not in err[0]
+    assert not (study / "output" / "segments.csv").exists()

@@ -14,6 +14,7 @@ import difflib
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from .documents import Document, Turn
@@ -553,6 +554,25 @@ class SegmentsUpdate:
     written: list
 
 
+def check_unique_ids(docs: Iterable[Document], root: Path | None = None) -> None:
+    """Refuse two transcripts with the same document id (file name without extension):
+    their segments, cases and table counts would be mixed up. With *root*, the files are
+    named as ``root / relpath`` (the original transcripts of redacted copies)."""
+    seen: dict[str, Document] = {}
+
+    def name(d: Document) -> Path:
+        return root / d.relpath if root is not None and d.relpath is not None else d.path
+
+    for d in docs:
+        first = seen.setdefault(d.id, d)
+        if first is not d:
+            from .errors import InputError
+
+            raise InputError(f"two transcripts have the document id '{d.id}'", file=name(d),
+                             fix=f"rename one of them (the other is {name(first)}); the id is the file name "
+                                 "without extension")
+
+
 def update_segments_file(docs: list[Document], codebook, out_path, *, unit: str | None = None,
                          model: str | None = None, nlp=None, xlsx: bool = True, refresh: bool = False,
                          recoded_documents: set[str] | None = None,
@@ -567,11 +587,11 @@ def update_segments_file(docs: list[Document], codebook, out_path, *, unit: str 
     suggestion log next to it. Used by ``qualkit code`` and ``qualkit run``.
     """
     import os
-    from pathlib import Path
 
     from .segments import read_segments, write_segments
 
     out_path = Path(out_path)
+    check_unique_ids(docs)
     prev_path = previous_segments_file(out_path)
     previous = read_segments(prev_path) if prev_path is not None else None
     rows = code_documents(docs, codebook, unit=unit, model=model, nlp=nlp, on_progress=on_progress)

@@ -462,7 +462,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     if paths.codebook is None or not paths.codebook.is_file():
         return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
     from .codebook import load_codebook
-    from .coding import update_segments_file
+    from .coding import check_unique_ids, update_segments_file
     from .readers import iter_inputs, read_document
 
     codebook = load_codebook(paths.codebook)
@@ -475,7 +475,9 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
     # fingerprint each document by its text as qualkit reads it (a re-written .docx
     # has new zip timestamps but the same text, and must not be re-coded)
-    docs = {f.path.stem: read_document(f.path, rel=f.rel) for f in inputs}
+    read = [read_document(f.path, rel=f.rel) for f in inputs]
+    check_unique_ids(read, root=paths.transcripts)  # a dict by id would silently drop one of two same-named transcripts
+    docs = {d.id: d for d in read}
     hashes = {doc_id: hashlib.sha256(doc.text.encode("utf-8")).hexdigest() for doc_id, doc in docs.items()}
     changed = [doc for doc_id, doc in docs.items() if old_hashes.get(doc_id) != hashes[doc_id]]
     if not paths.segments.is_file():

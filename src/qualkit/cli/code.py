@@ -44,7 +44,7 @@ def code(
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
     from ..codebook import load_codebook
-    from ..coding import previous_segments_file, update_segments_file
+    from ..coding import check_unique_ids, previous_segments_file, update_segments_file
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
     from ..segments import read_segments, write_segments
@@ -80,17 +80,11 @@ def code(
     if originals and shareable and any(is_inside(f.path, originals) for f in files) and is_inside(out_path, shareable):
         warn("coding the original transcripts into the shareable output folder: the segments file holds their "
              "text. Code the redacted copies, or keep this file private.")
-    docs = []
-    seen: dict[str, Path] = {}
-    for f in files:
-        doc = read_document(f.path, rel=f.rel)
-        if doc.id in seen:
-            raise InputError(f"two transcripts have the document id '{doc.id}'", file=f.path,
-                             fix=f"rename one of them (the other is {seen[doc.id]}); the id is the file name without extension")
-        seen[doc.id] = f.path
+    docs = [read_document(f.path, rel=f.rel) for f in files]
+    check_unique_ids(docs)
+    for doc in docs:
         for w in doc.warnings:
-            warn(f"{f.path}: {w}")
-        docs.append(doc)
+            warn(f"{doc.path}: {w}")
 
     prev_path = previous_segments_file(out_path)
     if prev_path is not None and prev_path.suffix.lower() == ".xlsx" and out_path.is_file():
