@@ -50,6 +50,13 @@ def test_config_shows_values_and_sources(tmp_path, cli):
     lines = {ln.split("│")[1].strip(): ln for ln in result.stdout.splitlines() if ln.count("│") >= 3}
     assert "qualkit.yaml:" in lines["redact.style"] and "pseudonym" in lines["redact.style"]
     assert "default" in lines["redact.workers"]
+    # nothing left blank: the model qualkit would load, paths inside the study shown relative to it
+    from qualkit.nlp import resolve_model_name
+
+    assert resolve_model_name(None) in lines["model"]
+    assert "private/redaction-key.csv" in lines["redact.key"] and str(tmp_path) not in lines["redact.key"]
+    assert "all labels" in lines["redact.labels"]
+    assert f"Paths are relative to {(tmp_path / 's').resolve()}" in result.stdout
 
 
 def test_bad_project_file_is_one_line_error(tmp_path, cli):

