@@ -91,3 +91,15 @@ def test_given_names_that_are_common_words_stay_names_in_name_context(blank, rul
     assert _final("Phong đi làm.") == ["Phong"]  # without the accent of "Phỏng" it is a name
     assert _final("Mai và Lan đi học.") == ["Mai", "Lan"]
     assert _ner(blank, rules, "Tôi Lan", [(0, 2, "PERSON")]) == ["Lan"]
+
+
+def test_an_overlong_phrase_is_never_propagated_but_names_are():
+    from qualkit.redact.engine import MAX_PROPAGATED_TOKENS, _propagation_entry
+
+    long_phrase = " ".join(["Blah"] * (MAX_PROPAGATED_TOKENS + 1))
+    assert _propagation_entry(long_phrase, "PERSON", "propagation") is None
+    assert _propagation_entry(long_phrase, "PERSON", "key") is None
+    # real identifiers, however long, stay well under the cap
+    for name in ("Nguyễn Thị Mai", "Ba Vi 05/06 Centre for Education and Social Labour",
+                 "Số 12 ngõ 34 phố Trần Phú, phường Văn Miếu, quận Đống Đa, Hà Nội"):
+        assert _propagation_entry(name, "PLACE", "key") is not None, name

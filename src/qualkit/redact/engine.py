@@ -541,6 +541,9 @@ def apply_items(text: str, items: Sequence[tuple]) -> str:
     return "".join(parts)
 
 
+MAX_PROPAGATED_TOKENS = 16  # longer than any name, address or facility name
+
+
 def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[str, ...], Entry] | None:
     """How an identifier found once is looked for everywhere.
 
@@ -549,8 +552,8 @@ def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[st
     "Long", "Grade") only as written with its accents, or not at all.
     """
     toks = tuple(tokens_of(original))
-    if not toks:
-        return None
+    if not toks or len(toks) > MAX_PROPAGATED_TOKENS:
+        return None  # a very long "identifier" is a detection gone wrong: replaced where found, not sought everywhere
     single_word = len(toks) == 1 and toks[0].isalpha()
     if single_word:
         if is_common_word(toks[0]):
