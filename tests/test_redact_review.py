@@ -76,3 +76,26 @@ def test_review_report_inside_the_input_folder_or_on_the_key_is_refused(tmp_path
     with pytest.raises(QualkitError, match="overwrite the pseudonym key"):
         redact_corpus([src], tmp_path / "out", key, _opts(names), report_path=key)
 
+
+
+def test_aliases_on_one_names_list_line_are_each_redacted(tmp_path):
+    from qualkit.redact.engine import split_aliases
+
+    assert split_aliases('Lê Thị Hồng (alias "Bé")') == ["Lê Thị Hồng", "Bé"]
+    assert split_aliases("Hùng Còi; Hùng Gầy | Ròm") == ["Hùng Còi", "Hùng Gầy", "Ròm"]
+    assert split_aliases("(028) 3823 4567") == ["(028) 3823 4567"]  # a phone's parentheses are not an alias
+    assert split_aliases("Nick Vu") == ["Nick Vu"]
+
+    src = tmp_path / "transcripts"
+    src.mkdir()
+    text = ("Interviewer: Who brought you?\n"
+            "R: Lê Thị Hồng. Everyone calls her Bé. Ròm drove the motorbike, Hùng Gầy paid him.\n")
+    (src / "int01.txt").write_text(text, encoding="utf-8")
+    names = tmp_path / "private" / "names.txt"
+    names.parent.mkdir()
+    names.write_text('Lê Thị Hồng (alias "Bé")\nHùng Còi; Hùng Gầy | Ròm\n', encoding="utf-8")
+    redact_corpus([src], tmp_path / "out", tmp_path / "private" / "key.csv", _opts(names))
+    out = (tmp_path / "out" / "int01.txt").read_text(encoding="utf-8")
+    for original in ("Hồng", "Bé", "Ròm", "Gầy", "alias"):
+        assert original not in out, original
+    assert "Everyone calls her" in out and "drove the motorbike" in out

@@ -137,8 +137,31 @@ def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str, b
         head, sep, rest = entry.partition(":")
         if sep and head.strip().upper() in _LABEL_PREFIX and rest.strip():
             label, entry = _LABEL_PREFIX[head.strip().upper()], rest.strip()
-        out.append((entry, label or guess_label(entry, rules), label is not None))
+        for part in split_aliases(entry):
+            out.append((part, label or guess_label(part, rules), label is not None))
     return out
+
+
+_ALIAS_WORDS = re.compile(r"^(?:(?:alias|aka|a\.k\.a\.?|biệt danh|tên gọi)\b|(?:nickname|nick|called|also)\s*:)[\s:.-]*",
+                          re.IGNORECASE)
+
+
+def split_aliases(entry: str) -> list[str]:
+    """A names-list line as its entries: ``Lê Thị Hồng (alias "Bé"); Hồng Bé`` -> the full name and both
+    aliases. Aliases follow ``;`` or ``|``, or stand in parentheses holding letters (``(028) 3823 4567``
+    stays one phone number)."""
+    parts: list[str] = []
+    for piece in re.split(r"[;|]", entry):
+        inner = [m.group(1) for m in re.finditer(r"\(([^()]*[^\W\d_][^()]*)\)", piece)]
+        if inner:
+            piece = re.sub(r"\(([^()]*[^\W\d_][^()]*)\)", " ", piece)
+        for candidate in [piece, *(x for inn in inner for x in inn.split(","))]:
+            candidate = _ALIAS_WORDS.sub("", candidate.strip())
+            candidate = candidate.strip().strip("\"'“”‘’«»").strip()
+            candidate = " ".join(candidate.split())
+            if candidate and candidate not in parts:
+                parts.append(candidate)
+    return parts
 
 
 #: words that start a Vietnamese place name even without their accents (for guessing a list entry's label)
