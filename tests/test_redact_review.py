@@ -12,10 +12,12 @@ from qualkit.redact import RedactOptions, redact_corpus
 TEXT = "Interviewer: Hello.\nMai: My name is Nguyễn Thị Mai, from Bản Phùng.\n"
 
 
-def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+def _setup(tmp_path: Path, text: str | None = TEXT) -> tuple[Path, Path, Path]:
+    """A transcripts folder (with int01.txt holding *text*, unless None), a names list, a key path."""
     src = tmp_path / "transcripts"
     src.mkdir()
-    (src / "int01.txt").write_text(TEXT, encoding="utf-8")
+    if text is not None:
+        (src / "int01.txt").write_text(text, encoding="utf-8")
     names = tmp_path / "private" / "names.txt"
     names.parent.mkdir()
     names.write_text("Nguyễn Thị Mai\nPLACE: Bản Phùng\n", encoding="utf-8")

@@ -6,20 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.redact import RedactOptions, redact_corpus
+from qualkit.redact import redact_corpus
+from test_redact_review import _opts, _setup as _setup_with
 
 
-def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
-    src = tmp_path / "transcripts"
-    src.mkdir()
-    names = tmp_path / "private" / "names.txt"
-    names.parent.mkdir()
-    names.write_text("Nguyễn Thị Mai\nPLACE: Bản Phùng\n", encoding="utf-8")
-    return src, names, tmp_path / "private" / "key.csv"
-
-
-def _opts(names: Path) -> RedactOptions:
-    return RedactOptions(use_ner=False, names_file=names)
+def _setup(tmp_path: Path):
+    return _setup_with(tmp_path, text=None)
 
 
 def _docx_with_parts(path: Path) -> None:
