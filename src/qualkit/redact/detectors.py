@@ -589,11 +589,9 @@ class RuleDetector:
         return out
 
     def _vn_name_starts(self, view: TokenView, i: int) -> bool:
-        """Token i is a Vietnamese surname followed by a capitalised middle or given name
-        ("Nguyen Thi Mai"): a full name starts there, so the word before it is not part of it."""
-        lex = self.lex
-        return (view.folded[i] in lex.surnames and i + 1 < len(view.folded) and view.caps[i + 1]
-                and view.joined(i) and (view.folded[i + 1] in lex.middles or view.folded[i + 1] in lex.given)
+        """Token i starts a Vietnamese full name ("Nguyen Thi Mai"), so the word before it is not part of it."""
+        return (i + 1 < len(view.folded) and view.joined(i)
+                and starts_vn_full_name(self.lex, view.folded[i], view.folded[i + 1], view.caps[i + 1])
                 and view.folded[i - 1] not in self.name_parts)
 
     def _namey(self, view: TokenView, i: int) -> bool:
@@ -1009,9 +1007,13 @@ def _ner_pieces(toks: list, label: str, rules: RuleDetector, lowercase_text: boo
     return out
 
 
+def starts_vn_full_name(lex: Lexicon, surname: str, following: str, following_caps: bool) -> bool:
+    """A (folded) Vietnamese surname followed by a capitalised middle or given name: a full name starts here."""
+    return surname in lex.surnames and following_caps and (following in lex.middles or following in lex.given)
+
+
 def _trim_person(piece: list, rules: RuleDetector, lowercase_text: bool) -> list:
     lex = rules.lex
-    from .lexicon import is_vn_common_word
 
     def weak(t) -> bool:
         return (not lowercase_text and t.text[:1].islower()) or is_vn_common_word(t.text) or t.is_punct
@@ -1022,9 +1024,7 @@ def _trim_person(piece: list, rules: RuleDetector, lowercase_text: bool) -> list
         piece = piece[:-1]
     # "Later Nguyen Thi Mai": a Vietnamese full name starts at its surname
     for k in range(1, len(piece) - 1):
-        f = fold(piece[k].text)
-        if f in lex.surnames and (fold(piece[k + 1].text) in lex.middles or fold(piece[k + 1].text) in lex.given) \
-                and piece[k + 1].text[:1].isupper():
+        if starts_vn_full_name(lex, fold(piece[k].text), fold(piece[k + 1].text), piece[k + 1].text[:1].isupper()):
             before = [fold(t.text) for t in piece[:k]]
             if not any(b in rules.name_parts or b in lex.titles or b in rules.names.first for b in before):
                 piece = piece[k:]
