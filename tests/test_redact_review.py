@@ -101,3 +101,21 @@ def test_aliases_on_one_names_list_line_are_each_redacted(tmp_path):
     for original in ("Hồng", "Bé", "Ròm", "Gầy", "alias"):
         assert original not in out, original
     assert "Everyone calls her" in out and "drove the motorbike" in out
+
+
+def test_a_later_run_replaces_the_lone_surname_of_a_full_name_in_the_key(tmp_path):
+    # run 1 puts "Kevin Osterhagen" in the key; run 2 (no names list, no model) meets "Osterhagen" alone
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.txt").write_text("R: I met Kevin Osterhagen at the port.\n", encoding="utf-8")
+    names = tmp_path / "private" / "names.txt"
+    names.parent.mkdir()
+    names.write_text("Kevin Osterhagen\n", encoding="utf-8")
+    key = tmp_path / "private" / "key.csv"
+    redact_corpus([first], tmp_path / "out1", key, _opts(names))
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "b.txt").write_text("R: Osterhagen paid the owner.\n", encoding="utf-8")
+    redact_corpus([later], tmp_path / "out2", key, RedactOptions(use_ner=False))
+    out = (tmp_path / "out2" / "b.txt").read_text(encoding="utf-8")
+    assert "Osterhagen" not in out and "paid the owner" in out

@@ -76,13 +76,7 @@ class KeyMatcher:
         if key is None:
             key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
         self.key = key
-        # the given name of a keyed full name ("Mai" of "Nguyễn Thị Mai"), as redaction derives it
-        derived: dict[str, str] = {}
-        for e in key.entries.values():
-            if e.label == "PERSON" and len(tokens_of(e.original)) > 1:
-                for part in det.name_components(e.original):
-                    derived.setdefault(part, "PERSON")
-        self.index = build_index(det, self.key, {}, derived)
+        self.index = build_index(det, self.key, {})
         self._lines = {tuple(tokens_of(e.original)): e.line for e in self.key.entries.values()}
 
     def find(self, text: str, view: TokenView | None = None) -> list[KeyHit]:

@@ -586,18 +586,30 @@ def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[st
     return toks, Entry(label, source, title_case=single_word)
 
 
-def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, str]],
-                derived: dict[str, str]) -> PhraseIndex:
-    """Every identifier known to the study, for study-wide propagation."""
+def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, str]]) -> PhraseIndex:
+    """Every identifier known to the study, for study-wide propagation: the key's and this run's
+    originals, the given name of each multi-word person name ("Mai" of "Nguyễn Thị Mai", replaced
+    on its own too), and the names list."""
     index = PhraseIndex()
     lex = det.rules.lex
+    derived: dict[str, str] = {}
+
+    def derive(original: str, label: str) -> None:
+        if label == "PERSON":
+            toks = tokens_of(original)
+            if len(toks) > 1:
+                for part in det.name_components(original, toks):
+                    derived.setdefault(part, "PERSON")
+
     for k, e in key.entries.items():
+        derive(e.original, e.label)
         if k in det.keep or (det.opts.keep_countries and k in lex.countries):
             continue
         got = _propagation_entry(e.original, e.label, "key")
         if got:
             index.add(*got)
     for k, (original, label) in found.items():
+        derive(original, label)
         got = _propagation_entry(original, label, "propagation")
         if got and k not in det.keep:
             index.add(*got)
@@ -668,7 +680,6 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
 
     # study-wide originals
     found: dict[str, tuple[str, str]] = {}
-    derived: dict[str, str] = {}
     for idx in sorted(records):
         rec = records[idx]
         if rec.error is not None:
@@ -678,17 +689,12 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
             if not k:
                 continue
             found.setdefault(k, (original, label))
-            if label == "PERSON":
-                toks = tokens_of(original)
-                if len(toks) > 1:
-                    for part in det.name_components(original, toks):
-                        derived.setdefault(part, "PERSON")
         rec.originals = []
     key.avoid_words(vocab)
     for text_, _label, _given in det.names:
         key.avoid_words(tokens_of(text_))
     del vocab
-    index = build_index(det, key, found, derived)
+    index = build_index(det, key, found)
     replacer = Replacer(det, key, index)
 
     # pass 2: replace and write
@@ -793,4 +799,4 @@ def make_redactor(key_path: Path | None, opts: RedactOptions | None = None,
     det = Detector(opts)
     key = RedactionKey(key_path, style=opts.style)
     found = {phrase_key(o): (o, label) for o, label in extra_originals}
-    return Replacer(det, key, build_index(det, key, found, {}))
+    return Replacer(det, key, build_index(det, key, found))
