@@ -81,6 +81,16 @@ def is_inside(path: str | Path, folder: str | Path) -> bool:
     return p == f or f in p.parents
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when *a* and *b* name the same file (after resolving links; hard links too when both exist)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b):
+            return True
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def ensure_private_location(path: str | Path, shareable_dirs: list[str | Path], what: str) -> None:
     """Refuse to write private material (*what*) inside any shareable folder."""
     for folder in shareable_dirs:

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from ..documents import Document
 from ..errors import InputError, QualkitError, SafetyError, UsageError
-from ..fsutil import PRIVATE_MODE, atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside
+from ..fsutil import PRIVATE_MODE, atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
 from ..readers import InputFile, iter_inputs, read_document
 from .detectors import RuleDetector, ner_spans
 import re
@@ -457,13 +457,6 @@ def _writer():
     return write_redacted
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
-
-
 def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | None,
                     report_path: Path | None = None, cache_dir: Path | None = None,
                     lists: Sequence[tuple[Path | None, str]] = ()) -> None:
@@ -473,17 +466,17 @@ def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | N
         if path is None:
             continue
         for inp in inputs:
-            if Path(inp).is_file() and _same_file(path, inp):
+            if Path(inp).is_file() and same_file(path, inp):
                 raise SafetyError(f"the {what} would overwrite an input transcript", file=path,
                                   fix=f"write the {what} to a new file in a private folder")
             if Path(inp).is_dir() and is_inside(path, inp):
                 raise SafetyError(f"the {what} would be written inside the input folder", file=path,
                                   fix=f"keep the {what} in a private folder of its own")
         for other, other_what in lists:
-            if other is not None and _same_file(path, other):
+            if other is not None and same_file(path, other):
                 raise SafetyError(f"the {what} would overwrite the {other_what}", file=path,
                                   fix=f"write the {what} to a file of its own")
-    if key_path is not None and report_path is not None and _same_file(key_path, report_path):
+    if key_path is not None and report_path is not None and same_file(key_path, report_path):
         raise SafetyError("the review report would overwrite the pseudonym key", file=report_path,
                           fix="write the review report to a file of its own")
     for inp in inputs:
@@ -730,10 +723,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                 spans = replacer.spans_for(doc.text, base, view)
                 items = replacer.items(doc.text, spans, rel)
                 if write is not None:
-                    out_path = output_dir / rec.rel
-                    if out_path.resolve() == Path(rec.path).resolve():
-                        raise SafetyError("the output would overwrite its input", file=rec.path,
-                                          fix="choose a separate output folder")
+                    out_path = output_dir / rec.rel  # the writer refuses to overwrite its input
                     write(doc, [(s, e, r) for s, e, _l, r, _d in items], out_path,
                           redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel))
                     result.written.append(out_path)

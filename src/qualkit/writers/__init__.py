@@ -22,7 +22,6 @@ The helpers below are shared by the format writers:
 
 from __future__ import annotations
 
-import os
 import re
 from bisect import bisect_left
 from difflib import SequenceMatcher
@@ -31,6 +30,7 @@ from typing import Callable, NamedTuple, Sequence
 
 from ..documents import Document
 from ..errors import QualkitError, SafetyError, UsageError
+from ..fsutil import same_file
 
 __all__ = [
     "write_redacted",
@@ -100,13 +100,7 @@ def write_redacted(
 
 
 def _refuse_input(doc: Document, out_path: Path) -> None:
-    src = Path(doc.path)
-    same = False
-    try:
-        same = out_path.exists() and src.exists() and os.path.samefile(out_path, src)
-    except OSError:
-        pass
-    if same or out_path.resolve() == src.resolve():
+    if same_file(out_path, doc.path):
         raise SafetyError("the output would overwrite the input file", file=out_path,
                           fix="choose an output folder separate from the input")
 
