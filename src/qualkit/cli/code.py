@@ -47,7 +47,7 @@ def code(
     from ..coding import check_unique_ids, previous_segments_file, update_segments_file
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
-    from ..segments import read_segments, write_segments
+    from ..segments import read_segments
 
     settings = settings_for(project)
     cb_path = settings.path(codebook, "codebook")

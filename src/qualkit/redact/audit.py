@@ -18,7 +18,6 @@ from .engine import LOG_NAME, Detector, RedactOptions, build_index, chunks
 from .key import RedactionKey
 from .lexicon import tokens_of
 from .phrases import TokenView
-from .spans import Span
 
 _REPLACEMENT_RE = re.compile(r"\[[A-Z]+(?: \d+)?\]")
 

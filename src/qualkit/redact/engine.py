@@ -17,25 +17,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
+import re
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..documents import Document
 from ..errors import InputError, QualkitError, SafetyError, UsageError
-from ..fsutil import PRIVATE_MODE, atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
+from ..fsutil import atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
 from ..readers import InputFile, iter_inputs, read_document
 from .detectors import RuleDetector, ner_spans
-import re
-
 from .fold import fold, has_diacritics
 from .key import STYLES, RedactionKey
-from .lexicon import is_common_word, lexicon, phrase_key, tokens_of
+from .lexicon import is_common_word, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import LABELS, Span, apply_keep, merge_spans, trim
 

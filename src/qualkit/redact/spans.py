@@ -13,7 +13,7 @@ LABELS = ("PERSON", "PLACE", "FACILITY", "PHONE", "EMAIL", "URL", "HANDLE", "ID"
 
 #: Higher wins the label when overlapping spans are merged.
 PRIORITY = {
-    "names-list": 100, "names-guess": 61, "key": 95, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
+    "names-list": 100, "names-guess": 61, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
     "address": 72, "facility": 73, "speaker": 66, "title": 65, "name-cue": 64, "vn-fullname": 63,
     "gazetteer": 62, "vn-name": 60, "name-block": 52, "name-list": 50, "ner": 40,
     # study-wide look-ups only decide the label when no detector found the span
