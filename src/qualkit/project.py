@@ -415,9 +415,12 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     written = list(result.written) + ([Path(result.log_path)] if result.log_path else [])
     private = [p for p in (paths.key, paths.review_report) if p.is_file()]
     n = len(result.documents)
-    removed = _remove_stale_copies(paths, state.get("redact", {}).get("outputs", []), result.written)
-    outputs = sorted({p.relative_to(paths.redacted).as_posix() for p in result.written}
-                     | _kept_copies(paths, state.get("redact", {}).get("outputs", [])))
+    previous = state.get("redact", {}).get("outputs", [])
+    current = _current_inputs(paths)
+    removed = _remove_stale_copies(paths, previous, current, result.written)
+    # copies an earlier run wrote whose transcript is still there (e.g. unreadable this time) stay listed
+    kept = {rel for rel in previous if rel in current and (paths.redacted / rel).is_file()}
+    outputs = sorted({p.relative_to(paths.redacted).as_posix() for p in result.written} | kept)
     state["redact"] = {"documents": n, "outputs": outputs}
     message = f"{n} transcript(s) redacted into {paths.redacted}"
     if removed:
@@ -432,17 +435,10 @@ def _current_inputs(paths: ProjectPaths) -> set[str]:
     return {f.rel.as_posix() for f in iter_inputs([paths.transcripts], all_files=True)}
 
 
-def _kept_copies(paths: ProjectPaths, previous: list[str]) -> set[str]:
-    """Copies an earlier run wrote whose transcript is still there (e.g. unreadable this time)."""
-    current = _current_inputs(paths)
-    return {rel for rel in previous if rel in current and (paths.redacted / rel).is_file()}
-
-
-def _remove_stale_copies(paths: ProjectPaths, previous: list[str], written: list[Path]) -> list[str]:
+def _remove_stale_copies(paths: ProjectPaths, previous: list[str], current: set[str], written: list[Path]) -> list[str]:
     """Delete the redacted copies an earlier run wrote of transcripts that were
-    deleted or renamed since, so they are no longer shared, coded or counted.
-    Only files qualkit itself wrote (listed in the run state) are touched."""
-    current = _current_inputs(paths)
+    deleted or renamed since (not in *current*), so they are no longer shared, coded
+    or counted. Only files qualkit itself wrote (listed in the run state) are touched."""
     done = {Path(p).resolve() for p in written}
     removed: list[str] = []
     for rel in previous:
