@@ -30,14 +30,20 @@ sys.path.insert(0, str(ROOT / "src"))
 
 NAMES = ["Thao", "Mai", "Lien", "Hoa", "Lan", "Nga", "Huong", "Trang", "Linh", "Vy"]
 PLACES = ["Ha Noi", "Nha Trang", "Chau Doc", "Lao Cai", "Saigon", "Mong Cai", "Can Tho", "Hai Phong"]
-QUESTIONS = ["Can you tell me more about that?", "What happened then?", "How did you feel?",
-             "And what about your family?", "Did anyone help you?", "How old were you at that time?"]
+QUESTIONS = [
+    "Can you tell me more about that?",
+    "What happened then?",
+    "How did you feel?",
+    "And what about your family?",
+    "Did anyone help you?",
+    "How old were you at that time?",
+]
 
 
 def build_corpus(words: int, seed: int = 7, per_doc: int = 5000):
-    from qualkit.documents import Block, Document, line_spans, split_turns
-
     import yaml
+
+    from qualkit.documents import Block, Document, line_spans, split_turns
 
     items = []
     for name in ("csec-dev.yaml", "csec-heldout.yaml"):
@@ -46,8 +52,11 @@ def build_corpus(words: int, seed: int = 7, per_doc: int = 5000):
     docs, total, k = [], 0, 0
     while total < words:
         k += 1
-        lines = [f"Interview ID: B{k:03d}", f"Date: {rnd.randint(1, 28)}/{rnd.randint(1, 12)}/2011",
-                 f"Note: interview in {rnd.choice(PLACES)}, respondent tired at the end."]
+        lines = [
+            f"Interview ID: B{k:03d}",
+            f"Date: {rnd.randint(1, 28)}/{rnd.randint(1, 12)}/2011",
+            f"Note: interview in {rnd.choice(PLACES)}, respondent tired at the end.",
+        ]
         n = 0
         while n < per_doc and total + n < words:
             it = rnd.choice(items)
@@ -60,8 +69,16 @@ def build_corpus(words: int, seed: int = 7, per_doc: int = 5000):
             n += len(q.split()) + len(text.split()) + 2
         text = "\n".join(lines) + "\n"
         ls = line_spans(text)
-        docs.append(Document(id=f"b{k:03d}", path=Path(f"b{k:03d}.txt"), text=text, format="txt",
-                             turns=split_turns(text, ls), blocks=[Block(s, e, i) for i, (s, e) in enumerate(ls)]))
+        docs.append(
+            Document(
+                id=f"b{k:03d}",
+                path=Path(f"b{k:03d}.txt"),
+                text=text,
+                format="txt",
+                turns=split_turns(text, ls),
+                blocks=[Block(s, e, i) for i, (s, e) in enumerate(ls)],
+            )
+        )
         total += n
     return docs, sum(len(d.text.split()) for d in docs)
 
@@ -73,10 +90,10 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None)
     args = ap.parse_args(argv)
 
-    from qualkit.codebook import load_codebook
-    from qualkit.coding import code_documents, code_parsed, parse_documents
+    from qualkit.coding.apply import code_documents, code_parsed, parse_documents
+    from qualkit.coding.codebook import load_codebook
+    from qualkit.coding.rules import compile_codebook
     from qualkit.nlp import load_pipeline, model_info
-    from qualkit.rules import compile_codebook
 
     docs, n_words = build_corpus(args.words)
     nlp = load_pipeline(args.model, "full")
@@ -110,16 +127,24 @@ def main(argv=None) -> int:
     t_rules = time.perf_counter() - t
 
     info = model_info(nlp)
-    print(f"corpus: {len(docs)} transcripts, {n_words:,} words; model {info['name']} {info['version']}; "
-          f"codebook {cb.id} ({len(list(cb.iter_codes()))} codes, {len(compiled.terms.specs):,} words/phrases), "
-          f"compiled in {t_compile:.2f} s")
-    print(f"bare spaCy, full pipeline:  {t_bare:7.1f} s  {n_words / t_bare:9,.0f} words/s  "
-          f"(runs: {t_bare1:.1f} s, {t_bare2:.1f} s)")
-    print(f"qualkit code, end to end:   {t_code:7.1f} s  {n_words / t_code:9,.0f} words/s  "
-          f"({t_bare / t_code:.2f} x the speed of bare spaCy)")
+    print(
+        f"corpus: {len(docs)} transcripts, {n_words:,} words; model {info['name']} {info['version']}; "
+        f"codebook {cb.id} ({len(list(cb.iter_codes()))} codes, {len(compiled.terms.specs):,} words/phrases), "
+        f"compiled in {t_compile:.2f} s"
+    )
+    print(
+        f"bare spaCy, full pipeline:  {t_bare:7.1f} s  {n_words / t_bare:9,.0f} words/s  "
+        f"(runs: {t_bare1:.1f} s, {t_bare2:.1f} s)"
+    )
+    print(
+        f"qualkit code, end to end:   {t_code:7.1f} s  {n_words / t_code:9,.0f} words/s  "
+        f"({t_bare / t_code:.2f} x the speed of bare spaCy)"
+    )
     print(f"  of which the spaCy pass:  {t_parse:7.1f} s  (labels and metadata blanked, turns start sentences)")
-    print(f"  of which rules + units:   {t_rules:7.1f} s  {n_words / t_rules:9,.0f} words/s  "
-          f"({100 * t_rules / (t_parse + t_rules):.0f} % of coding time)")
+    print(
+        f"  of which rules + units:   {t_rules:7.1f} s  {n_words / t_rules:9,.0f} words/s  "
+        f"({100 * t_rules / (t_parse + t_rules):.0f} % of coding time)"
+    )
     print(f"coded segments: {len(rows):,} ({n_rows:,} in the breakdown run)")
     return 0
 

@@ -42,7 +42,7 @@ def build_documents(items: list[dict], per_doc: int = 40):
 
     out = []
     for k in range(0, len(items), per_doc):
-        chunk = items[k:k + per_doc]
+        chunk = items[k : k + per_doc]
         parts: list[str] = [f"Note: dev set part {k // per_doc + 1}; the respondent hit the table twice.\n"]
         pos = len(parts[0])
         where = []
@@ -58,9 +58,14 @@ def build_documents(items: list[dict], per_doc: int = 40):
             pos += len(line)
         text = "".join(parts)
         lines = line_spans(text)
-        doc = Document(id=f"devset-{k // per_doc + 1}", path=Path(f"devset-{k // per_doc + 1}.txt"), text=text,
-                       format="txt", turns=split_turns(text, lines),
-                       blocks=[Block(s, e, i) for i, (s, e) in enumerate(lines)])
+        doc = Document(
+            id=f"devset-{k // per_doc + 1}",
+            path=Path(f"devset-{k // per_doc + 1}.txt"),
+            text=text,
+            format="txt",
+            turns=split_turns(text, lines),
+            blocks=[Block(s, e, i) for i, (s, e) in enumerate(lines)],
+        )
         out.append((doc, where))
     return out
 
@@ -111,7 +116,7 @@ class Result:
 
 def predict(items: list[dict], codebook, *, nlp=None, unit: str | None = None) -> tuple[dict[str, set[str]], int]:
     """Codes found per item id, and the number of rows outside respondent turns."""
-    from qualkit.coding import code_documents
+    from qualkit.coding.apply import code_documents
 
     built = build_documents(items)
     rows = code_documents([d for d, _ in built], codebook, unit=unit, nlp=nlp)
@@ -158,18 +163,26 @@ def evaluate(items: list[dict], codebook, *, nlp=None, unit: str | None = None) 
 
 
 def report(name: str, res: Result, codebook, *, per_code: bool, errors: bool) -> str:
-    lines = [f"## {name}: {res.items} respondent turns", "",
-             f"{'theme':<14} {'gold':>5} {'found':>6} {'TP':>4} {'P':>6} {'R':>6} {'F1':>6}"]
+    lines = [
+        f"## {name}: {res.items} respondent turns",
+        "",
+        f"{'theme':<14} {'gold':>5} {'found':>6} {'TP':>4} {'P':>6} {'R':>6} {'F1':>6}",
+    ]
     for theme in codebook.themes:
         c = res.themes[theme.id]
-        lines.append(f"{theme.id:<14} {c.tp + c.fn:>5} {c.tp + c.fp:>6} {c.tp:>4} "
-                     f"{c.precision:>6.2f} {c.recall:>6.2f} {c.f1:>6.2f}")
+        lines.append(
+            f"{theme.id:<14} {c.tp + c.fn:>5} {c.tp + c.fp:>6} {c.tp:>4} "
+            f"{c.precision:>6.2f} {c.recall:>6.2f} {c.f1:>6.2f}"
+        )
     m = res.micro
-    lines += ["", f"macro F1 (mean over themes): {res.macro_f1:.3f}",
-              f"micro P/R/F1: {m.precision:.3f} / {m.recall:.3f} / {m.f1:.3f}",
-              f"negated/contrasted statements coded (must be 0): {len(res.violations)}"
-              + (f" {res.violations}" if res.violations else ""),
-              f"codes on interviewer or metadata lines (must be 0): {res.interviewer_or_metadata_coded}"]
+    lines += [
+        "",
+        f"macro F1 (mean over themes): {res.macro_f1:.3f}",
+        f"micro P/R/F1: {m.precision:.3f} / {m.recall:.3f} / {m.f1:.3f}",
+        f"negated/contrasted statements coded (must be 0): {len(res.violations)}"
+        + (f" {res.violations}" if res.violations else ""),
+        f"codes on interviewer or metadata lines (must be 0): {res.interviewer_or_metadata_coded}",
+    ]
     if per_code:
         lines += ["", f"{'code':<36} {'gold':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'F1':>6}"]
         for path, c in res.codes.items():
@@ -185,14 +198,18 @@ def report(name: str, res: Result, codebook, *, per_code: bool, errors: bool) ->
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--codebook", default=str(ROOT / "codebooks" / "csec-study.yaml"))
-    ap.add_argument("--set", choices=["dev", "heldout", "all", "both"], default="both",
-                    help="which portion (both = dev and held-out reported separately)")
+    ap.add_argument(
+        "--set",
+        choices=["dev", "heldout", "all", "both"],
+        default="both",
+        help="which portion (both = dev and held-out reported separately)",
+    )
     ap.add_argument("--unit", choices=["sentence", "turn", "paragraph"], default=None)
     ap.add_argument("--per-code", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the turns where rules and gold differ")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
-    from qualkit.codebook import load_codebook
+    from qualkit.coding.codebook import load_codebook
     from qualkit.nlp import load_pipeline
 
     cb = load_codebook(args.codebook)

@@ -22,7 +22,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALKIT_BENCH_DATA", ROOT.parent / "shared" / "bench-data")) / "presidio-synth" / "synth_dataset_v2.json"
+DATA = (
+    Path(os.environ.get("QUALKIT_BENCH_DATA", ROOT.parent / "shared" / "bench-data"))
+    / "presidio-synth"
+    / "synth_dataset_v2.json"
+)
 
 GROUPS = {
     "PERSON": ("PERSON",),
@@ -64,7 +68,9 @@ def main(argv=None) -> int:
     ap.add_argument("--keep-countries", action="store_true", help="default settings: leave country names in place")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--misses", type=int, default=0, help="print N missed spans per group (PRIVATE data: synthetic here)")
+    ap.add_argument(
+        "--misses", type=int, default=0, help="print N missed spans per group (PRIVATE data: synthetic here)"
+    )
     args = ap.parse_args(argv)
     if not DATA.is_file():
         print(f"bench data not found: {DATA}", file=sys.stderr)
@@ -81,10 +87,15 @@ def main(argv=None) -> int:
         status = "ok" if r >= TARGETS[group] else "BELOW TARGET"
         ok &= r >= TARGETS[group]
         print(f"{group:36} recall {r:.3f}  (target >= {TARGETS[group]:.2f}) {status}")
-    print(f"{'other words replaced':36} {score.other_rate:.3%} of {score.other_words} "
-          f"(target <= {MAX_OTHER:.0%}) {'ok' if score.other_rate <= MAX_OTHER else 'ABOVE TARGET'}")
+    print(
+        f"{'other words replaced':36} {score.other_rate:.3%} of {score.other_words} "
+        f"(target <= {MAX_OTHER:.0%}) {'ok' if score.other_rate <= MAX_OTHER else 'ABOVE TARGET'}"
+    )
     ok &= score.other_rate <= MAX_OTHER
-    print("precision per predicted label:", ", ".join(f"{k} {v.rate:.3f} ({v.total})" for k, v in sorted(score.precision.items())))
+    print(
+        "precision per predicted label:",
+        ", ".join(f"{k} {v.rate:.3f} ({v.total})" for k, v in sorted(score.precision.items())),
+    )
     if args.misses:
         shown = {}
         for g in score.missed:
@@ -92,7 +103,7 @@ def main(argv=None) -> int:
             if grp and shown.get(grp, 0) < args.misses:
                 shown[grp] = shown.get(grp, 0) + 1
                 t = texts[g.file]
-                print(f"MISS {g.label:15} {t[g.start:g.end]!r:40} in {t[max(0, g.start - 40):g.end + 30]!r}")
+                print(f"MISS {g.label:15} {t[g.start : g.end]!r:40} in {t[max(0, g.start - 40) : g.end + 30]!r}")
     return 0 if ok else 1
 
 

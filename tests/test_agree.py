@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from qualkit.agree import agreement, cohen_kappa, krippendorff_alpha_nominal, percent_agreement
-from qualkit.segments import CodedSegment, read_segments, write_segments
+from qualkit.coding.agree import agreement, cohen_kappa, krippendorff_alpha_nominal, percent_agreement
+from qualkit.coding.segments import CodedSegment, read_segments, write_segments
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: four
 # observers, twelve units, values 1-5, missing data; published nominal alpha = 0.743.
@@ -70,9 +70,20 @@ def test_undefined_cases_do_not_divide_by_zero():
 
 # --------------------------------------------------------------------------- from segment files
 
+
 def _seg(doc, code, start, end, coder, status="accepted", case=""):
-    return CodedSegment(document=doc, code=code, case=case, segment=f"{start}", start=start, end=end,
-                        speaker="R", coder=coder, status=status, text="x" * (end - start))
+    return CodedSegment(
+        document=doc,
+        code=code,
+        case=case,
+        segment=f"{start}",
+        start=start,
+        end=end,
+        speaker="R",
+        coder=coder,
+        status=status,
+        text="x" * (end - start),
+    )
 
 
 def _files(tmp_path, a_rows, b_rows):
@@ -82,11 +93,16 @@ def _files(tmp_path, a_rows, b_rows):
 
 
 def test_segment_units_align_overlapping_spans_and_count_rejections(tmp_path):
-    a = [_seg("d1", "v.physical", 0, 50, "lan"), _seg("d1", "v.emotional", 60, 90, "lan"),
-         _seg("d2", "v.physical", 0, 30, "lan")]
-    b = [_seg("d1", "v.physical", 2, 48, "minh"),  # same sentence, cut slightly differently
-         _seg("d1", "v.emotional", 60, 90, "minh", status="rejected"),  # looked at it, said no
-         _seg("d2", "v.emotional", 0, 30, "minh")]
+    a = [
+        _seg("d1", "v.physical", 0, 50, "lan"),
+        _seg("d1", "v.emotional", 60, 90, "lan"),
+        _seg("d2", "v.physical", 0, 30, "lan"),
+    ]
+    b = [
+        _seg("d1", "v.physical", 2, 48, "minh"),  # same sentence, cut slightly differently
+        _seg("d1", "v.emotional", 60, 90, "minh", status="rejected"),  # looked at it, said no
+        _seg("d2", "v.emotional", 0, 30, "minh"),
+    ]
     res = agreement(*_files(tmp_path, a, b))
     by = {c.code: c for c in res.codes}
     assert res.units == 3
@@ -100,8 +116,9 @@ def test_segment_units_align_overlapping_spans_and_count_rejections(tmp_path):
 def test_case_level_and_codes_nobody_used(tmp_path):
     a = [_seg("int01", "family.poor_family", 0, 10, "lan"), _seg("int02", "family.poor_family", 0, 10, "lan")]
     b = [_seg("int01", "family.poor_family", 40, 80, "minh"), _seg("int02", "family.orphaned", 0, 10, "minh")]
-    res = agreement(*_files(tmp_path, a, b), level="case",
-                    codes=["family.poor_family", "family.orphaned", "family.homeless"])
+    res = agreement(
+        *_files(tmp_path, a, b), level="case", codes=["family.poor_family", "family.orphaned", "family.homeless"]
+    )
     by = {c.code: c for c in res.codes}
     assert res.units == 2
     assert by["family.poor_family"].percent == 50.0
@@ -120,10 +137,14 @@ def test_all_agree(tmp_path):
 
 def test_cli_agree_table_and_csv(tmp_path, cli):
     cb = tmp_path / "cb.yaml"
-    cb.write_text("codebook: t\ntitle: t\nthemes:\n  - id: v\n    label: V\n    codes:\n"
-                  "      - id: physical\n        label: Physical\n      - id: emotional\n        label: Emotional\n",
-                  encoding="utf-8")
-    write_segments(tmp_path / "a.csv", [_seg("d1", "v.physical", 0, 50, "lan"), _seg("d1", "v.physical", 60, 80, "lan")])
+    cb.write_text(
+        "codebook: t\ntitle: t\nthemes:\n  - id: v\n    label: V\n    codes:\n"
+        "      - id: physical\n        label: Physical\n      - id: emotional\n        label: Emotional\n",
+        encoding="utf-8",
+    )
+    write_segments(
+        tmp_path / "a.csv", [_seg("d1", "v.physical", 0, 50, "lan"), _seg("d1", "v.physical", 60, 80, "lan")]
+    )
     write_segments(tmp_path / "b.csv", [_seg("d1", "v.physical", 0, 50, "minh"), _seg("d1", "v.other", 60, 80, "minh")])
     result = cli("agree", tmp_path / "a.csv", tmp_path / "b.csv", "--codebook", cb, "-o", tmp_path / "agree.csv")
     assert result.exit_code == 0, result.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.codebook import load_codebook
+from qualkit.coding.codebook import load_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOKS = ROOT / "src" / "qualkit" / "data" / "codebooks"
@@ -16,12 +16,12 @@ CODEBOOKS = ROOT / "src" / "qualkit" / "data" / "codebooks"
 # ../shared/study-brief.md, "The study codebook: code ids the toolkit must ship"
 STUDY_IDS = {
     "causes": "poverty debt migration lack_of_education demand consumerism peer_influence internet_technology "
-              "weak_law_enforcement cultural_factors lack_of_awareness",
+    "weak_law_enforcement cultural_factors lack_of_awareness",
     "recruitment": "friend_tricked relative_tricked deceived_by_others sold friend_asked help_family needed_money "
-                   "raped_no_option no_job employer_forced internet_addiction nowhere_to_go",
+    "raped_no_option no_job employer_forced internet_addiction nowhere_to_go",
     "family": "poor_family death_in_family divorced_parents step_parent_mistreatment sexual_abuse "
-              "rejected_after_pregnancy homeless sick_relative orphaned domestic_violence parental_alcoholism "
-              "drug_abuse normal_family",
+    "rejected_after_pregnancy homeless sick_relative orphaned domestic_violence parental_alcoholism "
+    "drug_abuse normal_family",
     "violence": "physical emotional sexual_coercion confinement none",
     "perpetrator": "customer owner_employer trafficker_broker family_member police_authority",
     "condom_use": "always sometimes_not never customer_pressure no_control",
@@ -60,7 +60,7 @@ def test_fsw_codebook_covers_the_evaluation_themes():
 
 @pytest.mark.parametrize("name", ["csec-study.yaml", "fsw-evaluation.yaml"])
 def test_rules_match_their_own_examples(name, nlp_full):
-    from qualkit.coding import check_examples
+    from qualkit.coding.apply import check_examples
 
     assert check_examples(load_codebook(CODEBOOKS / name), nlp=nlp_full) == []
 
@@ -75,6 +75,7 @@ def test_codebook_commands(cli):
 
 
 # --------------------------------------------------------------------------- dev set
+
 
 def _eval_module():
     import sys

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.codebook import load_codebook
-from qualkit.coding import code_documents, merge_segments, merge_with_previous, suggestion_key
+from qualkit.coding.apply import code_documents
+from qualkit.coding.codebook import load_codebook
+from qualkit.coding.merge import merge_segments, merge_with_previous, suggestion_key
+from qualkit.coding.segments import COLUMNS, CodedSegment, read_segments, write_segments
 from qualkit.readers import read_document
-from qualkit.segments import COLUMNS, CodedSegment, read_segments, write_segments
 
 CODEBOOK = """\
 codebook: mini
@@ -86,7 +87,7 @@ def test_coded_segments_have_exact_offsets_ids_and_speakers(study, nlp_full):
         ("int02", "3-1", "violence.physical", "R", "Once a guest slapped me."),
     ]
     for r in rows:
-        assert texts[r.document][r.start:r.end] == r.text  # offsets into the text as read (CRLF kept, BOM gone)
+        assert texts[r.document][r.start : r.end] == r.text  # offsets into the text as read (CRLF kept, BOM gone)
         assert (r.coder, r.status, r.case) == ("auto", "suggested", "")
 
 
@@ -106,7 +107,7 @@ def test_docx_offsets_are_into_the_joined_paragraphs(tmp_path, nlp_full):
     doc = read_document(tmp_path / "int03.docx")
     rows = code_documents([doc], load_codebook(tmp_path / "cb.yaml"), nlp=nlp_full)
     assert [(r.speaker, r.text) for r in rows] == [("Lan", "The guest kicked me.")]
-    assert doc.text[rows[0].start:rows[0].end] == "The guest kicked me."
+    assert doc.text[rows[0].start : rows[0].end] == "The guest kicked me."
 
 
 class _CountingPipeline:
@@ -144,6 +145,7 @@ def test_one_spacy_pass_per_document_and_progress(study, nlp_full):
 
 # --------------------------------------------------------------------------- merging with a reviewed file
 
+
 def _row(**kw) -> CodedSegment:
     return CodedSegment(**kw)
 
@@ -156,8 +158,19 @@ def _review(rows: list[CodedSegment]) -> list[CodedSegment]:
     out[2].code = "drug_use.none"  # edited code, status left 'suggested'
     if len(out) > 3:
         out[3].status = ""  # empty = accepted
-    out.append(_row(document="int01", code="violence.physical", segment="4", start=out[0].start, end=out[1].end,
-                    speaker="R", coder="lan", status="accepted", text="(whole answer)"))
+    out.append(
+        _row(
+            document="int01",
+            code="violence.physical",
+            segment="4",
+            start=out[0].start,
+            end=out[1].end,
+            speaker="R",
+            coder="lan",
+            status="accepted",
+            text="(whole answer)",
+        )
+    )
     return out
 
 
@@ -193,8 +206,9 @@ def test_a_deleted_suggestion_is_not_offered_again(study, nlp_full):
     docs = _docs(study / "transcripts")
     first = code_documents(docs, cb, nlp=nlp_full)
     log = {suggestion_key(r) for r in first}
-    res = merge_segments(code_documents(docs, cb, nlp=nlp_full), first[1:], recoded_documents={"int01", "int02"},
-                         suggested_before=log)
+    res = merge_segments(
+        code_documents(docs, cb, nlp=nlp_full), first[1:], recoded_documents={"int01", "int02"}, suggested_before=log
+    )
     assert res.withheld_suggestions == 1 and len(res.rows) == len(first) - 1
 
 
@@ -203,8 +217,12 @@ def test_new_transcripts_and_new_rules_add_suggestions(study, nlp_full, tmp_path
     docs = _docs(study / "transcripts")
     first = code_documents(docs[:1], cb, nlp=nlp_full)
     reviewed = _review(first)
-    res = merge_segments(code_documents(docs, cb, nlp=nlp_full), reviewed, recoded_documents={"int01", "int02"},
-                         suggested_before={suggestion_key(r) for r in first})
+    res = merge_segments(
+        code_documents(docs, cb, nlp=nlp_full),
+        reviewed,
+        recoded_documents={"int01", "int02"},
+        suggested_before={suggestion_key(r) for r in first},
+    )
     assert res.new_suggestions == 2 and {r.document for r in res.rows} == {"int01", "int02"}
     assert res.kept_decisions == 4 and res.withheld_suggestions == 1
 
@@ -233,9 +251,9 @@ def test_changed_transcript_keeps_decisions_on_unchanged_text(study, nlp_full):
     by = {(r.code, r.coder): r for r in res.rows}
     acc = by[("violence.physical", "auto")]
     assert acc.status == "accepted" and acc.text == "The owner beat me when I refused a guest!"
-    assert doc.text[acc.start:acc.end] == acc.text  # moved with its (lightly edited) text
+    assert doc.text[acc.start : acc.end] == acc.text  # moved with its (lightly edited) text
     edited = by[("drug_use.none", "auto")]
-    assert doc.text[edited.start:edited.end] == edited.text == "I smoke ice with the other girls every night."
+    assert doc.text[edited.start : edited.end] == edited.text == "I smoke ice with the other girls every night."
     # the rejected row's sentence is gone: the decision is kept (never silently lost) and reported
     rej = by[("violence.none", "auto")]
     assert rej.status == "rejected" and res.unmatched >= 1 and "int01" in res.unmatched_documents
@@ -253,11 +271,13 @@ def test_refresh_drops_stale_machine_suggestions_only(study, nlp_full):
     assert kept.stale_suggestions == 1 and stale.code in {r.code for r in kept.rows if r.segment == stale.segment}
     # with the suggestion log an untouched suggestion the rules no longer give goes by itself
     log = {suggestion_key(r) for r in previous}
-    logged = merge_segments(code_documents(docs, cb, nlp=nlp_full), previous, recoded_documents={"int01", "int02"},
-                            suggested_before=log)
+    logged = merge_segments(
+        code_documents(docs, cb, nlp=nlp_full), previous, recoded_documents={"int01", "int02"}, suggested_before=log
+    )
     assert logged.dropped_suggestions == 1 and len(logged.rows) == len(first)
-    dropped = merge_segments(code_documents(docs, cb, nlp=nlp_full), previous, recoded_documents={"int01", "int02"},
-                             refresh=True)
+    dropped = merge_segments(
+        code_documents(docs, cb, nlp=nlp_full), previous, recoded_documents={"int01", "int02"}, refresh=True
+    )
     assert dropped.dropped_suggestions == 1 and len(dropped.rows) == len(first)
 
 
@@ -268,13 +288,15 @@ def test_merge_accepts_the_dataframe_read_back_from_csv(study, nlp_full, tmp_pat
     write_segments(tmp_path / "segments.csv", reviewed)
     df = read_segments(tmp_path / "segments.csv")
     log = {suggestion_key(r) for r in code_documents(docs, cb, nlp=nlp_full)}
-    merged = merge_with_previous(code_documents(docs, cb, nlp=nlp_full), df, recoded_documents={"int01", "int02"},
-                                 suggested_before=log)
+    merged = merge_with_previous(
+        code_documents(docs, cb, nlp=nlp_full), df, recoded_documents={"int01", "int02"}, suggested_before=log
+    )
     assert len(merged) == len(reviewed)
     assert {r.status for r in merged} == {"accepted", "rejected", "suggested", ""}
 
 
 # --------------------------------------------------------------------------- the command
+
 
 def test_cli_writes_the_segments_format_and_an_xlsx_twin(study, cli):
     out = study / "out" / "segments.csv"
@@ -295,14 +317,19 @@ def test_cli_writes_the_segments_format_and_an_xlsx_twin(study, cli):
 
     wb = load_workbook(twin)
     assert wb.sheetnames == ["segments", "codebook"]
-    assert [c.value for c in wb["codebook"]["A"]][1:] == ["violence.physical", "violence.none",
-                                                          "drug_use.current", "drug_use.none"]
+    assert [c.value for c in wb["codebook"]["A"]][1:] == [
+        "violence.physical",
+        "violence.none",
+        "drug_use.current",
+        "drug_use.none",
+    ]
     assert any("codebook!$A$2:$A$5" in (dv.formula1 or "") for dv in wb["segments"].data_validations.dataValidation)
 
 
 def test_cli_takes_defaults_from_the_project_file(study, cli):
     (study / "qualkit.yaml").write_text(
-        "project: demo\ncodebook: cb.yaml\noutput: out\ncode:\n  unit: turn\n  xlsx: false\n", encoding="utf-8")
+        "project: demo\ncodebook: cb.yaml\noutput: out\ncode:\n  unit: turn\n  xlsx: false\n", encoding="utf-8"
+    )
     result = cli("code", study / "transcripts", "--project", study)
     assert result.exit_code == 0, result.stderr
     df = read_segments(study / "out" / "segments.csv")
@@ -351,15 +378,20 @@ def test_cli_rerun_after_editing_codes_in_the_csv(study, cli):
     assert log.is_file() and "drug" not in log.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("args,code,what", [
-    (["--output", "x.csv"], 2, "no codebook given"),
-    (["--codebook", "{cb}", "--output", "x.xlsx"], 2, "must be a .csv file"),
-    (["--codebook", "{cb}", "--output", "x.csv", "--unit", "page"], 2, "unknown unit"),
-    (["--codebook", "{bad}", "--output", "x.csv"], 1, "bad.yaml:11"),
-])
+@pytest.mark.parametrize(
+    "args,code,what",
+    [
+        (["--output", "x.csv"], 2, "no codebook given"),
+        (["--codebook", "{cb}", "--output", "x.xlsx"], 2, "must be a .csv file"),
+        (["--codebook", "{cb}", "--output", "x.csv", "--unit", "page"], 2, "unknown unit"),
+        (["--codebook", "{bad}", "--output", "x.csv"], 1, "bad.yaml:11"),
+    ],
+)
 def test_cli_errors(study, cli, args, code, what):
-    (study / "bad.yaml").write_text(CODEBOOK.replace("any: [beat, hit, slap, kick]", "any: [beat, hit, slap, kick]\n          negaton: exclude"),
-                                    encoding="utf-8")
+    (study / "bad.yaml").write_text(
+        CODEBOOK.replace("any: [beat, hit, slap, kick]", "any: [beat, hit, slap, kick]\n          negaton: exclude"),
+        encoding="utf-8",
+    )
     args = [a.format(cb=study / "cb.yaml", bad=study / "bad.yaml") for a in args]
     result = cli("code", study / "transcripts", *args)
     assert result.exit_code == code

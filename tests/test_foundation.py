@@ -8,12 +8,12 @@ import stat
 import pandas as pd
 import pytest
 
-from qualkit.codebook import load_codebook
+from qualkit.cases import read_cases
+from qualkit.coding.codebook import load_codebook
+from qualkit.coding.segments import CodedSegment, read_segments, write_segments
 from qualkit.config import load_settings
 from qualkit.errors import CodebookError, ConfigError, InputError, ModelNotFoundError, SafetyError
 from qualkit.fsutil import atomic_open, atomic_write_text, ensure_private_location
-from qualkit.segments import CodedSegment, read_segments, write_segments
-from qualkit.cases import read_cases
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -42,7 +42,8 @@ def test_private_material_refused_inside_output(tmp_path):
 
 def test_settings_precedence_and_sources(tmp_path):
     (tmp_path / "qualkit.yaml").write_text(
-        "project: demo\nmodel: en_core_web_sm\nredact:\n  style: tag\n", encoding="utf-8")
+        "project: demo\nmodel: en_core_web_sm\nredact:\n  style: tag\n", encoding="utf-8"
+    )
     s = load_settings(tmp_path)
     assert s.pick("category", "redact.style") == "category"
     assert s.resolved["redact.style"].source == "command line"
@@ -53,11 +54,14 @@ def test_settings_precedence_and_sources(tmp_path):
     assert s.path(None, "transcripts") == tmp_path / "transcripts"
 
 
-@pytest.mark.parametrize("body,line,what", [
-    ("project: x\nredcat:\n  style: tag\n", 2, "unknown key 'redcat'"),
-    ("redact:\n  style: fancy\n", 2, "unknown redaction style"),
-    ("redact:\n  style: [tag\n", 3, "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "body,line,what",
+    [
+        ("project: x\nredcat:\n  style: tag\n", 2, "unknown key 'redcat'"),
+        ("redact:\n  style: fancy\n", 2, "unknown redaction style"),
+        ("redact:\n  style: [tag\n", 3, "not valid YAML"),
+    ],
+)
 def test_bad_project_file_names_line_and_fix(tmp_path, body, line, what):
     (tmp_path / "qualkit.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
@@ -91,12 +95,19 @@ def test_codebook_nested_paths(tmp_path):
     assert cb.label_of("violence.physical.by_customer") == "By a customer"
 
 
-@pytest.mark.parametrize("change,line,what", [
-    (("        label: No violence\n", "        label: No violence\n        colour: red\n"), 14, "unknown key 'colour'"),
-    (("      - id: none\n", "      - id: physical\n"), 12, "duplicate code id 'violence.physical'"),
-    (("      - id: none\n", "      - id: No-Violence\n"), 12, "is not valid"),
-    (("        label: No violence\n", ""), 12, "has no 'label'"),
-])
+@pytest.mark.parametrize(
+    "change,line,what",
+    [
+        (
+            ("        label: No violence\n", "        label: No violence\n        colour: red\n"),
+            14,
+            "unknown key 'colour'",
+        ),
+        (("      - id: none\n", "      - id: physical\n"), 12, "duplicate code id 'violence.physical'"),
+        (("      - id: none\n", "      - id: No-Violence\n"), 12, "is not valid"),
+        (("        label: No violence\n", ""), 12, "has no 'label'"),
+    ],
+)
 def test_codebook_errors_name_line_and_fix(tmp_path, change, line, what):
     p = tmp_path / "cb.yaml"
     p.write_text(GOOD_CODEBOOK.replace(*change), encoding="utf-8")
@@ -116,8 +127,14 @@ def test_segments_xlsx_keeps_text_that_looks_like_a_formula(tmp_path):
 
 def test_segments_round_trip_and_validation(tmp_path):
     p = tmp_path / "seg.csv"
-    write_segments(p, [CodedSegment("int01", "family.poor_family", start=0, end=10, text="We were poor"),
-                       CodedSegment("int02", "violence.physical", case="c2", status="rejected")], xlsx=True)
+    write_segments(
+        p,
+        [
+            CodedSegment("int01", "family.poor_family", start=0, end=10, text="We were poor"),
+            CodedSegment("int02", "violence.physical", case="c2", status="rejected"),
+        ],
+        xlsx=True,
+    )
     df = read_segments(p)
     assert list(df["case_id"]) == ["int01", "c2"]
     assert list(df["effective_status"]) == ["suggested", "rejected"]

@@ -22,7 +22,12 @@ print(json.dumps({k: k in sys.modules for k in ("typer", "rich", "spacy")}))
 
 def _probe(name: str) -> tuple[str, int, str, str]:
     proc = subprocess.run([sys.executable, "-c", PROBE, name], capture_output=True, text=True, timeout=120)
-    return name, proc.returncode, proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "", proc.stderr[-500:]
+    return (
+        name,
+        proc.returncode,
+        proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "",
+        proc.stderr[-500:],
+    )
 
 
 def test_every_module_imports_alone_and_core_is_free_of_cli_and_models():

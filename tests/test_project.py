@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import stat
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +25,16 @@ def test_init_scaffolds_a_study(tmp_path, cli):
     study = tmp_path / "study"
     result = cli("init", study)
     assert result.exit_code == 0, result.stderr
-    for rel in ("qualkit.yaml", "codebook.yaml", "cases.csv", "keep.txt", "private/names.txt", "tables.yaml", "annex.yaml", ".gitignore"):
+    for rel in (
+        "qualkit.yaml",
+        "codebook.yaml",
+        "cases.csv",
+        "keep.txt",
+        "private/names.txt",
+        "tables.yaml",
+        "annex.yaml",
+        ".gitignore",
+    ):
         assert (study / rel).is_file(), rel
     assert (study / "transcripts").is_dir() and (study / "output").is_dir()
     assert stat.S_IMODE(os.stat(study / "private").st_mode) == 0o700
@@ -72,17 +85,14 @@ def test_bad_project_file_is_one_line_error(tmp_path, cli):
 def test_private_folder_inside_output_is_refused(tmp_path):
     init_project(tmp_path / "s")
     pf = tmp_path / "s" / "qualkit.yaml"
-    pf.write_text(pf.read_text(encoding="utf-8").replace("private: private/", "private: output/private/"), encoding="utf-8")
+    pf.write_text(
+        pf.read_text(encoding="utf-8").replace("private: private/", "private: output/private/"), encoding="utf-8"
+    )
     with pytest.raises(SafetyError, match="overlap"):
         ProjectPaths.from_settings(load_settings(tmp_path / "s"))
 
 
 # --------------------------------------------------------------------------- qualkit run, end to end
-
-import csv
-import shutil
-import zipfile
-from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "csec-study"
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,8 +122,11 @@ def _small_study(tmp_path: Path, docs=("int04.txt", "int07.txt", "int03.docx", "
 
 
 def _names(study: Path) -> list[str]:
-    return [ln.strip() for ln in (study / "private" / "names.txt").read_text(encoding="utf-8").splitlines()
-            if ln.strip() and not ln.startswith("#")]
+    return [
+        ln.strip()
+        for ln in (study / "private" / "names.txt").read_text(encoding="utf-8").splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
 
 
 def _all_output_text(folder: Path) -> str:
@@ -129,17 +142,28 @@ def _all_output_text(folder: Path) -> str:
 
 
 def test_run_end_to_end_incremental_and_private(tmp_path, cli):
-    from qualkit.redact.fold import fold
+    from qualkit.textnorm import fold
 
     study = _small_study(tmp_path)
     originals = {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()}
     result = cli("run", study)
     assert result.exit_code == 0, result.stderr + result.stdout
     out, priv = study / "output", study / "private"
-    for rel in ("transcripts/int04.txt", "transcripts/int03.docx", "transcripts/fgd01.vtt",
-                "segments.csv", "segments.xlsx", "tables.xlsx", "annex.docx"):
+    for rel in (
+        "transcripts/int04.txt",
+        "transcripts/int03.docx",
+        "transcripts/fgd01.vtt",
+        "segments.csv",
+        "segments.xlsx",
+        "tables.xlsx",
+        "annex.docx",
+    ):
         assert (out / rel).is_file(), rel
-    assert "annex.docx" in result.stdout and "Shareable files written" in result.stdout and "redaction-key.csv" in result.stdout
+    assert (
+        "annex.docx" in result.stdout
+        and "Shareable files written" in result.stdout
+        and "redaction-key.csv" in result.stdout
+    )
     # private material only in private/, owner-only
     for rel in ("redaction-key.csv", "redaction-review.html"):
         assert (priv / rel).is_file()
@@ -162,7 +186,7 @@ def test_run_end_to_end_incremental_and_private(tmp_path, cli):
 
     doc = read_document(out / "transcripts" / "int04.txt")
     for r in [r for r in seg if r["document"] == "int04"][:10]:
-        assert doc.text[int(r["start"]):int(r["end"])] == r["text"]
+        assert doc.text[int(r["start"]) : int(r["end"])] == r["text"]
 
     # second run: nothing changed, nothing re-coded, same key and segments
     seg_bytes = (out / "segments.csv").read_bytes()
@@ -190,14 +214,17 @@ def test_run_keeps_review_decisions_and_recodes_only_changed(tmp_path, cli):
         w.writerows(rows)
     # change the other transcript only
     t = study / "transcripts" / "int04.txt"
-    t.write_text(t.read_text(encoding="utf-8") + "\nRespondent: We were very poor, so I needed money.\n", encoding="utf-8")
+    t.write_text(
+        t.read_text(encoding="utf-8") + "\nRespondent: We were very poor, so I needed money.\n", encoding="utf-8"
+    )
     result = cli("run", study, "--stage", "redact", "--stage", "code")
     assert result.exit_code == 0, result.stderr
     assert "1 of 2 transcript(s) coded" in result.stdout
     after = list(csv.DictReader(open(segfile, encoding="utf-8")))
     human = [r for r in after if r["coder"] == "lan"]
     assert sorted((r["code"], r["status"]) for r in human) == sorted(
-        [(rows[target]["code"], "rejected"), ("causes.poverty", "accepted")])
+        [(rows[target]["code"], "rejected"), ("causes.poverty", "accepted")]
+    )
     assert any(r["document"] == "int04" and "needed money" in r["text"] for r in after)
     # no duplicated rows
     keys = [(r["document"], r["code"], r["start"], r["end"], r["coder"]) for r in after]
@@ -205,7 +232,7 @@ def test_run_keeps_review_decisions_and_recodes_only_changed(tmp_path, cli):
 
 
 def test_run_resumes_after_a_crash_without_partial_outputs(tmp_path, cli, monkeypatch):
-    import qualkit.tables as tables_mod
+    import qualkit.tables.render as tables_mod
 
     study = _small_study(tmp_path, docs=("int04.txt", "int07.txt"))
     real = tables_mod.write_table_set
@@ -230,8 +257,8 @@ def test_run_resumes_after_a_crash_without_partial_outputs(tmp_path, cli, monkey
 
 def test_init_generates_valid_specs_for_any_codebook(tmp_path):
     from qualkit.annex import load_annex_spec
-    from qualkit.codebook import load_codebook
-    from qualkit.tables import load_table_specs
+    from qualkit.coding.codebook import load_codebook
+    from qualkit.tables.spec import load_table_specs
 
     init_project(tmp_path / "s", codebook="fsw-evaluation")
     cb = load_codebook(tmp_path / "s" / "codebook.yaml")

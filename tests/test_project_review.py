@@ -28,17 +28,20 @@ def _line(root, needle: str) -> int:
     return next(i for i, ln in enumerate(lines, 1) if needle in ln)
 
 
-@pytest.mark.parametrize("old, new, needle, words", [
-    ("  keep_countries: true", '  keep_countries: "no"', "keep_countries", "true or false"),
-    ("  xlsx: true", '  xlsx: "false"', "xlsx:", "true or false"),
-    ("  style: pseudonym", "  style: pseudonym\n  workers: many", "workers:", "whole number"),
-    ("  style: pseudonym", "  style: pseudonym\n  workers: 0", "workers:", "whole number"),
-    ("transcripts: transcripts/", "transcripts: 5", "transcripts: 5", "path"),
-    ("cases: cases.csv", "cases: [a.csv, b.csv]", "cases:", "path"),
-    ("  format: xlsx", "  format: pdf", "format: pdf", "csv, xlsx or md"),
-    ("  style: pseudonym", "  style: pseudonym\n  labels: PERSON", "labels:", "list"),
-    ("  style: pseudonym", "  style: pseudonym\n  labels: [PERSON, NAME]", "labels:", "PLACE"),
-])
+@pytest.mark.parametrize(
+    "old, new, needle, words",
+    [
+        ("  keep_countries: true", '  keep_countries: "no"', "keep_countries", "true or false"),
+        ("  xlsx: true", '  xlsx: "false"', "xlsx:", "true or false"),
+        ("  style: pseudonym", "  style: pseudonym\n  workers: many", "workers:", "whole number"),
+        ("  style: pseudonym", "  style: pseudonym\n  workers: 0", "workers:", "whole number"),
+        ("transcripts: transcripts/", "transcripts: 5", "transcripts: 5", "path"),
+        ("cases: cases.csv", "cases: [a.csv, b.csv]", "cases:", "path"),
+        ("  format: xlsx", "  format: pdf", "format: pdf", "csv, xlsx or md"),
+        ("  style: pseudonym", "  style: pseudonym\n  labels: PERSON", "labels:", "list"),
+        ("  style: pseudonym", "  style: pseudonym\n  labels: [PERSON, NAME]", "labels:", "PLACE"),
+    ],
+)
 def test_wrong_type_in_project_file_is_one_line_error(tmp_path, cli, old, new, needle, words):
     root = _study(tmp_path, (old, new))
     with pytest.raises(ConfigError) as info:
@@ -59,14 +62,17 @@ def test_right_types_still_load(tmp_path):
     assert s.pick(None, "redact.workers") == 2 and s.pick(None, "redact.labels") == ["PERSON", "PLACE"]
 
 
-@pytest.mark.parametrize("old, new, needle", [
-    # the pseudonym key (originals) inside the shareable folder
-    ("redact:\n", "redact:\n  key: output/key.csv\n", "key: output"),
-    # the original transcripts inside the shareable folder
-    ("transcripts: transcripts/", "transcripts: output/originals/", "transcripts: output"),
-    # the list of real names inside the shareable folder
-    ("  names: private/names.txt", "  names: output/names.txt", "names: output"),
-])
+@pytest.mark.parametrize(
+    "old, new, needle",
+    [
+        # the pseudonym key (originals) inside the shareable folder
+        ("redact:\n", "redact:\n  key: output/key.csv\n", "key: output"),
+        # the original transcripts inside the shareable folder
+        ("transcripts: transcripts/", "transcripts: output/originals/", "transcripts: output"),
+        # the list of real names inside the shareable folder
+        ("  names: private/names.txt", "  names: output/names.txt", "names: output"),
+    ],
+)
 def test_private_material_inside_output_is_refused_when_the_file_loads(tmp_path, cli, old, new, needle):
     root = _study(tmp_path, (old, new))
     (root / "output" / "originals").mkdir()
@@ -146,8 +152,10 @@ def test_run_shows_the_warnings_of_its_stages(tmp_path, cli):
 def test_run_honours_redact_labels_of_the_project_file(tmp_path, cli):
     study = _small_study(tmp_path, docs=("int04.txt",))
     pf = study / "qualkit.yaml"
-    pf.write_text(pf.read_text(encoding="utf-8").replace("  style: pseudonym", "  style: tag\n  labels: [PHONE]"),
-                  encoding="utf-8")
+    pf.write_text(
+        pf.read_text(encoding="utf-8").replace("  style: pseudonym", "  style: tag\n  labels: [PHONE]"),
+        encoding="utf-8",
+    )
     assert cli("run", study, "--stage", "redact").exit_code == 0
     with open(study / "output" / "transcripts" / "redaction-log.csv", encoding="utf-8") as fh:
         labels = {r["label"] for r in csv.DictReader(fh)}
@@ -155,6 +163,7 @@ def test_run_honours_redact_labels_of_the_project_file(tmp_path, cli):
 
 
 # --------------------------------------------------------------------------- init, then the printed next steps
+
 
 @pytest.mark.parametrize("codebook", ["csec-study", "fsw-evaluation"])
 def test_new_study_runs_end_to_end_with_its_own_transcripts(tmp_path, cli, codebook):
@@ -197,8 +206,11 @@ def test_config_shows_the_effective_default_paths(tmp_path):
 def test_init_force_never_overwrites_the_teams_data(tmp_path, cli):
     root = tmp_path / "s"
     init_project(root)
-    filled = {"cases.csv": "case,category\np01,girl\n", "private/names.txt": "Thao\nNguyen Van Hung\n",
-              "keep.txt": "Blue Dragon\n"}
+    filled = {
+        "cases.csv": "case,category\np01,girl\n",
+        "private/names.txt": "Thao\nNguyen Van Hung\n",
+        "keep.txt": "Blue Dragon\n",
+    }
     for rel, text in filled.items():
         (root / rel).write_text(text, encoding="utf-8")
     (root / "qualkit.yaml").write_text("project: broken\n", encoding="utf-8")

@@ -43,14 +43,20 @@ def test_turn_splitting_labels_continuations_and_metadata():
 def test_pseudonym_and_numbered_labels():
     text = "Moderator: Welcome.\nResearcher 1: Go on.\nP3: We were poor.\nAna: I left school.\n"
     roles = [(r, s) for r, s, _ in _turns(text)]
-    assert roles == [("interviewer", "Moderator"), ("interviewer", "Researcher 1"),
-                     ("respondent", "P3"), ("respondent", "Ana")]
+    assert roles == [
+        ("interviewer", "Moderator"),
+        ("interviewer", "Researcher 1"),
+        ("respondent", "P3"),
+        ("respondent", "Ana"),
+    ]
 
 
 def test_text_without_labels_is_narrative_paragraphs():
     text = "My name is Lan.\nI grew up poor.\n\nThen I left home."
-    assert _turns(text) == [("respondent", None, "My name is Lan.\nI grew up poor."),
-                            ("respondent", None, "Then I left home.")]
+    assert _turns(text) == [
+        ("respondent", None, "My name is Lan.\nI grew up poor."),
+        ("respondent", None, "Then I left home."),
+    ]
 
 
 def test_txt_offsets_are_indices_into_decoded_text_crlf_kept(tmp_path):
@@ -67,7 +73,7 @@ def test_txt_offsets_are_indices_into_decoded_text_crlf_kept(tmp_path):
 @pytest.mark.parametrize(
     "encoded,encoding,bom",
     [
-        (codecs.BOM_UTF8 + "R: Tôi tên là Thảo".encode("utf-8"), "utf-8", True),
+        (codecs.BOM_UTF8 + "R: Tôi tên là Thảo".encode(), "utf-8", True),
         ("R: Tôi tên là Thảo".encode("utf-16"), "utf-16", True),
         ("R: Tôi tên là Thảo".encode("utf-16-le"), "utf-16-le", False),
     ],
@@ -89,13 +95,16 @@ def test_legacy_encoding_falls_back_with_warning(tmp_path):
     assert doc.warnings and "not UTF-8" in doc.warnings[0]
 
 
-@pytest.mark.parametrize("name,content,what", [
-    ("x.pdf", b"%PDF", "unsupported file type"),
-    ("empty.txt", b"  \n", "file is empty"),
-    ("bin.txt", b"\x00\x01\x02\x03" * 50, "binary"),
-    ("bad.docx", b"not a zip", "not a valid Word"),
-    ("bad.vtt", b"hello\n", "not a WebVTT"),
-])
+@pytest.mark.parametrize(
+    "name,content,what",
+    [
+        ("x.pdf", b"%PDF", "unsupported file type"),
+        ("empty.txt", b"  \n", "file is empty"),
+        ("bin.txt", b"\x00\x01\x02\x03" * 50, "binary"),
+        ("bad.docx", b"not a zip", "not a valid Word"),
+        ("bad.vtt", b"hello\n", "not a WebVTT"),
+    ],
+)
 def test_bad_inputs_name_the_file(tmp_path, name, content, what):
     p = tmp_path / name
     p.write_bytes(content)
@@ -118,8 +127,10 @@ def test_docx_paragraphs_joined_and_bold_labels(tmp_path):
     path = tmp_path / "story.docx"
     d.save(path)
     doc = read_document(path)
-    assert doc.text == ("Life story interview\nInterviewer: Where did you grow up?\n"
-                        "Thao In An Giang, near Chau Doc.\nWe were very poor.")
+    assert doc.text == (
+        "Life story interview\nInterviewer: Where did you grow up?\n"
+        "Thao In An Giang, near Chau Doc.\nWe were very poor."
+    )
     speech = [(t.speaker, t.role, doc.turn_text(t)) for t in doc.turns if t.is_speech]
     assert speech == [
         ("Interviewer", "interviewer", "Where did you grow up?"),
@@ -138,14 +149,18 @@ def test_vtt_voice_tags_and_cue_text(tmp_path):
     doc = read_document(p)
     assert doc.text == "<v Moderator>Welcome everyone.\n<v Lan>I came from Lao Cai.\nMy aunt sent me."
     speech = [(t.speaker, t.role, doc.turn_text(t)) for t in doc.turns]
-    assert speech == [("Moderator", "interviewer", "Welcome everyone."),
-                      ("Lan", "respondent", "I came from Lao Cai.\nMy aunt sent me.")]
+    assert speech == [
+        ("Moderator", "interviewer", "Welcome everyone."),
+        ("Lan", "respondent", "I came from Lao Cai.\nMy aunt sent me."),
+    ]
 
 
 def test_srt_name_prefix(tmp_path):
     p = tmp_path / "int.srt"
-    p.write_text("1\n00:00:01,000 --> 00:00:02,000\nI: Hello.\n\n2\n00:00:02,500 --> 00:00:05,000\nR: I am from Hue.\n",
-                 encoding="utf-8")
+    p.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nI: Hello.\n\n2\n00:00:02,500 --> 00:00:05,000\nR: I am from Hue.\n",
+        encoding="utf-8",
+    )
     doc = read_document(p)
     assert doc.text == "I: Hello.\nR: I am from Hue."
     assert [(t.speaker, t.role) for t in doc.turns] == [("I", "interviewer"), ("R", "respondent")]
@@ -171,7 +186,6 @@ def test_redaction_tags_are_speaker_labels():
 
 
 def test_docx_hyperlink_before_label_does_not_shift_offsets(tmp_path):
-    from docx.oxml.ns import qn
     from docx.oxml import OxmlElement
 
     d = docx.Document()

@@ -14,11 +14,11 @@ import pytest
 
 from qualkit.redact import RedactOptions, redact_corpus
 from qualkit.redact.detectors import RuleDetector, contact_spans
-from qualkit.redact.fold import fold
 from qualkit.redact.lexicon import gazetteer, phrase_key
 from qualkit.redact.phrases import TokenView
 from qualkit.redact.score import load_gold, score_spans
 from qualkit.redact.spans import merge_spans
+from qualkit.textnorm import fold
 
 DATA = Path(__file__).parent / "data" / "redact"
 CORPUS_FILES = sorted(p.name for p in DATA.iterdir() if p.suffix in (".txt", ".md", ".vtt"))
@@ -55,7 +55,9 @@ def corpus(tmp_path) -> Path:
 def _texts(folder: Path) -> dict[str, str]:
     from qualkit.readers import iter_inputs, read_document
 
-    return {f.rel.as_posix(): read_document(f.path).text for f in iter_inputs([folder]) if f.rel.name != "redaction-log.csv"}
+    return {
+        f.rel.as_posix(): read_document(f.path).text for f in iter_inputs([folder]) if f.rel.name != "redaction-log.csv"
+    }
 
 
 # --- folding, lexicons ------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def test_gazetteer_has_pre_and_post_2025_units_and_spellings():
     for alias in ("hanoi", "hcmc", "saigon", "ho chi minh city", "nha trang"):
         assert phrase_key(alias) in g.names, alias
     v = TokenView("From TP.HCM to Sài Gòn and HCMC, then Hà Nội and Hanoi.")
-    found = {v.text[s.start:s.end] for s in RuleDetector().gazetteer_spans(v)}
+    found = {v.text[s.start : s.end] for s in RuleDetector().gazetteer_spans(v)}
     assert {"TP.HCM", "Sài Gòn", "HCMC", "Hà Nội", "Hanoi"} <= found
 
 
@@ -86,26 +88,46 @@ def test_gazetteer_has_pre_and_post_2025_units_and_spellings():
 
 def _found(text: str) -> dict[str, str]:
     spans = merge_spans(RuleDetector().detect(text))
-    return {text[s.start:s.end]: s.label for s in spans}
+    return {text[s.start : s.end]: s.label for s in spans}
 
 
-@pytest.mark.parametrize("phone", ["0912 345 678", "0912345678", "091-234-5678", "+84 91 234 5678",
-                                   "(024) 3825 1234", "024.3825.1234", "+84 296 3868 123", "+41 (0)69 979 80 58",
-                                   "618-226-1460"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "0912 345 678",
+        "0912345678",
+        "091-234-5678",
+        "+84 91 234 5678",
+        "(024) 3825 1234",
+        "024.3825.1234",
+        "+84 296 3868 123",
+        "+41 (0)69 979 80 58",
+        "618-226-1460",
+    ],
+)
 def test_phone_numbers(phone):
     text = f"Her number is {phone}, call her."
-    assert any(text[s.start:s.end] == phone and s.label == "PHONE" for s in contact_spans(text)), phone
+    assert any(text[s.start : s.end] == phone and s.label == "PHONE" for s in contact_spans(text)), phone
 
 
-@pytest.mark.parametrize("text", ["We paid 15 000 000 VND in 2010-2011.", "On 12/03/2011 at 10:30 she was 16.",
-                                  "The years 2008 2009 2010 were hard.", "It cost 1 500 000 dong."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We paid 15 000 000 VND in 2010-2011.",
+        "On 12/03/2011 at 10:30 she was 16.",
+        "The years 2008 2009 2010 were hard.",
+        "It cost 1 500 000 dong.",
+    ],
+)
 def test_amounts_dates_and_years_are_not_phones(text):
     assert not [s for s in contact_spans(text) if s.label == "PHONE"]
 
 
 def test_contacts_handles_and_ids():
-    text = ('Email lan.nguyen@gmail.com or see facebook.com/lan.xinh, zalo.me/0912345678, @lanxinh99. '
-            'Facebook: Hoa Hong Den. My CCCD number is 001203004567.')
+    text = (
+        "Email lan.nguyen@gmail.com or see facebook.com/lan.xinh, zalo.me/0912345678, @lanxinh99. "
+        "Facebook: Hoa Hong Den. My CCCD number is 001203004567."
+    )
     got = _found(text)
     assert got["lan.nguyen@gmail.com"] == "EMAIL"
     assert got["facebook.com/lan.xinh"] == "URL"
@@ -116,8 +138,9 @@ def test_contacts_handles_and_ids():
 
 
 def test_vietnamese_names_with_and_without_diacritics_titles_and_kinship():
-    text = ("I met Nguyen Thi Mai and Trần Văn Hùng. Chị Lan and anh Tuấn came, then Mr. Phuc and Sister Hoa. "
-            "Thao said no.")
+    text = (
+        "I met Nguyen Thi Mai and Trần Văn Hùng. Chị Lan and anh Tuấn came, then Mr. Phuc and Sister Hoa. Thao said no."
+    )
     got = _found(text)
     for name in ("Nguyen Thi Mai", "Trần Văn Hùng", "Lan", "Tuấn", "Phuc", "Hoa", "Thao"):
         assert got.get(name) == "PERSON", name
@@ -130,8 +153,10 @@ def test_english_words_that_are_vietnamese_names_are_left_alone():
 
 
 def test_facilities_streets_and_numbered_units():
-    text = ("She was sent to the Ba Vi 05/06 Centre, then to khách sạn Sao Mai on đường Lê Lợi, Phường 7, Quận 5, "
-            "near Hoàn Kiếm Lake and the Mong Cai border gate. The Social Protection Centre helped.")
+    text = (
+        "She was sent to the Ba Vi 05/06 Centre, then to khách sạn Sao Mai on đường Lê Lợi, Phường 7, Quận 5, "
+        "near Hoàn Kiếm Lake and the Mong Cai border gate. The Social Protection Centre helped."
+    )
     got = _found(text)
     assert got["Ba Vi 05/06 Centre"] == "FACILITY"
     assert got["khách sạn Sao Mai"] == "FACILITY"
@@ -146,7 +171,7 @@ def test_speaker_labels_that_are_names():
 
     text = "Moderator: hello\nLan: I am fine\nRespondent 2: yes\nHương: ok\nR: no\n"
     spans = RuleDetector().speaker_spans(text, split_turns(text))
-    assert sorted(text[s.start:s.end] for s in spans) == ["Hương", "Lan"]
+    assert sorted(text[s.start : s.end] for s in spans) == ["Hương", "Lan"]
 
 
 # --- the Vietnamese test corpus: every person and place is caught ----------------------------------------
@@ -154,8 +179,9 @@ def test_speaker_labels_that_are_names():
 
 def test_vietnamese_corpus_every_person_and_place_caught(tmp_path, corpus):
     gold = load_gold(DATA / "vn-gold.jsonl")
-    res = redact_corpus([corpus], tmp_path / "out", tmp_path / "private" / "key.csv",
-                        RedactOptions(dry_run=True, collect_spans=True))
+    res = redact_corpus(
+        [corpus], tmp_path / "out", tmp_path / "private" / "key.csv", RedactOptions(dry_run=True, collect_spans=True)
+    )
     assert not res.errors
     texts = _texts(corpus)
     score = score_spans(gold, {k: v.spans for k, v in res.spans.items()}, texts)
@@ -184,7 +210,7 @@ def test_cli_redact_writes_output_key_log_and_report(cli, writer, corpus, tmp_pa
     report = key.parent / "redaction-review.html"
     assert report.is_file() and stat.S_IMODE(os.stat(report).st_mode) == 0o600
     html = report.read_text(encoding="utf-8")
-    assert "<mark class=\"PERSON\"" in html and "Nguyễn Thị Hằng" in html  # private: shows originals
+    assert '<mark class="PERSON"' in html and "Nguyễn Thị Hằng" in html  # private: shows originals
     rows = list(csv.DictReader(open(key, encoding="utf-8")))
     assert {"original", "label", "replacement", "first_document"} <= set(rows[0])
     originals = {r["original"] for r in rows}
@@ -200,7 +226,9 @@ def test_cli_redact_writes_output_key_log_and_report(cli, writer, corpus, tmp_pa
         assert o not in red, o
     assert "Interviewer:" in red and "Respondent:" in red
     # inputs untouched
-    assert (corpus / "vn_interview_01.txt").read_text(encoding="utf-8") == (DATA / "vn_interview_01.txt").read_text(encoding="utf-8")
+    assert (corpus / "vn_interview_01.txt").read_text(encoding="utf-8") == (DATA / "vn_interview_01.txt").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_log_offsets_point_at_replacements(cli, writer, corpus, tmp_path):
@@ -208,10 +236,14 @@ def test_log_offsets_point_at_replacements(cli, writer, corpus, tmp_path):
     assert _run(cli, corpus, out, key, "--style", "tag").exit_code == 0
     red = (out / "vn_interview_02.txt").read_text(encoding="utf-8")
     orig = (corpus / "vn_interview_02.txt").read_text(encoding="utf-8")
-    rows = [r for r in csv.DictReader(open(out / "redaction-log.csv", encoding="utf-8")) if r["file"] == "vn_interview_02.txt"]
+    rows = [
+        r
+        for r in csv.DictReader(open(out / "redaction-log.csv", encoding="utf-8"))
+        if r["file"] == "vn_interview_02.txt"
+    ]
     assert rows
     for r in rows:
-        assert red[int(r["out_start"]):int(r["out_end"])] == r["replacement"]
+        assert red[int(r["out_start"]) : int(r["out_end"])] == r["replacement"]
         assert re.fullmatch(r"\[[A-Z]+ \d+\]", r["replacement"])
         assert int(r["end"]) <= len(orig)
 
@@ -225,7 +257,9 @@ def test_rerun_is_idempotent_and_pseudonyms_stay(cli, writer, corpus, tmp_path):
     assert _texts(out) == first
     assert key.read_text(encoding="utf-8") == key1
     # a new document later: old entries keep their replacements, the new one reuses known names
-    (corpus / "later.txt").write_text("Respondent: Thao and Nguyễn Thị Hằng met Ngo Thi Bup in Lào Cai.\n", encoding="utf-8")
+    (corpus / "later.txt").write_text(
+        "Respondent: Thao and Nguyễn Thị Hằng met Ngo Thi Bup in Lào Cai.\n", encoding="utf-8"
+    )
     assert _run(cli, corpus, out, key).exit_code == 0
     old = {r["original"]: r["replacement"] for r in csv.DictReader(io_lines(key1))}
     new = {r["original"]: r["replacement"] for r in csv.DictReader(open(key, encoding="utf-8"))}
@@ -245,7 +279,9 @@ def test_same_original_same_replacement_across_documents_and_case(tmp_path, writ
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text("Respondent: I met Nguyễn Thị Mai in Hà Nội.\n", encoding="utf-8")
-    (src / "b.txt").write_text("Respondent: NGUYEN THI MAI lives in Ha Noi; nguyen thi mai is kind.\n", encoding="utf-8")
+    (src / "b.txt").write_text(
+        "Respondent: NGUYEN THI MAI lives in Ha Noi; nguyen thi mai is kind.\n", encoding="utf-8"
+    )
     res = redact_corpus([src], tmp_path / "out", tmp_path / "p" / "key.csv", RedactOptions(style="pseudonym"))
     assert not res.errors
     a = (tmp_path / "out" / "a.txt").read_text(encoding="utf-8")
@@ -263,7 +299,9 @@ def test_pseudonyms_never_occur_in_the_study(tmp_path, writer):
     src = tmp_path / "in"
     src.mkdir()
     pool_words = ["Lan", "Alice", "Linh", "Vân", "Mai", "Hạnh", "Nhung", "Quyên"]
-    (src / "a.txt").write_text("Respondent: " + ", ".join(pool_words) + " and Thao were friends. Thao left.\n", encoding="utf-8")
+    (src / "a.txt").write_text(
+        "Respondent: " + ", ".join(pool_words) + " and Thao were friends. Thao left.\n", encoding="utf-8"
+    )
     res = redact_corpus([src], tmp_path / "out", tmp_path / "p" / "key.csv", RedactOptions())
     assert not res.errors
     rows = list(csv.DictReader(open(tmp_path / "p" / "key.csv", encoding="utf-8")))
@@ -337,7 +375,9 @@ def test_project_file_supplies_defaults(cli, writer, corpus, tmp_path):
     (study / "private" / "names.txt").write_text("Bup\n", encoding="utf-8")
     (study / "qualkit.yaml").write_text(
         "project: t\ntranscripts: transcripts/\noutput: output/\nprivate: private/\n"
-        "redact:\n  style: tag\n  names: private/names.txt\n", encoding="utf-8")
+        "redact:\n  style: tag\n  names: private/names.txt\n",
+        encoding="utf-8",
+    )
     (corpus / "x.txt").write_text("Respondent: my friend bup came.\n", encoding="utf-8")
     r = cli("redact", corpus, "--project", study)
     assert r.exit_code == 0, r.stderr
@@ -356,7 +396,9 @@ def test_project_file_supplies_defaults(cli, writer, corpus, tmp_path):
 def test_keep_list_and_countries(tmp_path, writer):
     src = tmp_path / "in"
     src.mkdir()
-    (src / "a.txt").write_text("Respondent: Lan went from Lao Cai to China, then to Vietnam and Nha Trang.\n", encoding="utf-8")
+    (src / "a.txt").write_text(
+        "Respondent: Lan went from Lao Cai to China, then to Vietnam and Nha Trang.\n", encoding="utf-8"
+    )
     keep = tmp_path / "keep.txt"
     keep.write_text("# kept\nNha Trang\n", encoding="utf-8")
     redact_corpus([src], tmp_path / "out", tmp_path / "p" / "k.csv", RedactOptions(style="tag", keep_file=keep))
@@ -422,11 +464,17 @@ def test_key_matcher_finds_originals_as_redaction_propagates_them(tmp_path):
     from qualkit.redact import KeyMatcher
 
     key = tmp_path / "key.csv"
-    key.write_text("original,label,replacement,first_document\n"
-                   "Nguyễn Thị Mai,PERSON,[PERSON 1],a.txt\nMỷ,PERSON,[PERSON 2],a.txt\n", encoding="utf-8")
+    key.write_text(
+        "original,label,replacement,first_document\n"
+        "Nguyễn Thị Mai,PERSON,[PERSON 1],a.txt\nMỷ,PERSON,[PERSON 2],a.txt\n",
+        encoding="utf-8",
+    )
     text = "NGUYEN THI MAI came. My friend [PERSON 1] and Mỷ left."
     hits = KeyMatcher(key).find(text)
-    assert [(text[h.start:h.end], h.label, h.key_line) for h in hits] == [("NGUYEN THI MAI", "PERSON", 2), ("Mỷ", "PERSON", 3)]
+    assert [(text[h.start : h.end], h.label, h.key_line) for h in hits] == [
+        ("NGUYEN THI MAI", "PERSON", 2),
+        ("Mỷ", "PERSON", 3),
+    ]
 
 
 # --- scoring ------------------------------------------------------------------------------------------------
@@ -470,7 +518,32 @@ except ImportError:  # pragma: no cover
     given = None
 
 if given is not None:
-    _ONSETS = ["", "b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "s", "t", "th", "tr", "v", "x"]
+    _ONSETS = [
+        "",
+        "b",
+        "c",
+        "ch",
+        "d",
+        "đ",
+        "g",
+        "gi",
+        "h",
+        "k",
+        "kh",
+        "l",
+        "m",
+        "n",
+        "ng",
+        "nh",
+        "ph",
+        "qu",
+        "s",
+        "t",
+        "th",
+        "tr",
+        "v",
+        "x",
+    ]
     _VOWELS = ["a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "oa", "uy", "ươ", "iê"]
     _TONES = ["", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"]
     _CODAS = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"]
@@ -488,13 +561,19 @@ if given is not None:
     def _variant(name: str, how: int) -> str:
         import unicodedata
 
-        plain = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c)).replace("đ", "d").replace("Đ", "D")
+        plain = (
+            "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
+            .replace("đ", "d")
+            .replace("Đ", "D")
+        )
         return [name, name.upper(), name.lower(), plain, plain.upper()][how]
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(names=st.lists(names_st, min_size=1, max_size=3, unique_by=fold),
-           hows=st.lists(st.integers(0, 4), min_size=3, max_size=3),
-           style=st.sampled_from(["tag", "pseudonym", "category"]))
+    @given(
+        names=st.lists(names_st, min_size=1, max_size=3, unique_by=fold),
+        hows=st.lists(st.integers(0, 4), min_size=3, max_size=3),
+        style=st.sampled_from(["tag", "pseudonym", "category"]),
+    )
     def test_names_on_the_list_never_survive(names, hows, style):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -504,9 +583,15 @@ if given is not None:
                 v = [_variant(name, h) for h in hows]
                 (tmp / "in" / f"d{k}.txt").write_text(
                     f"Interviewer: Who is {v[0]}?\nRespondent: {v[1]} lives near the market; "
-                    f"my friend said {v[2]}, then left.\n", encoding="utf-8")
-            res = redact_corpus([tmp / "in"], tmp / "out", tmp / "p" / "k.csv",
-                                RedactOptions(style=style, names_file=tmp / "names.txt", use_ner=False))
+                    f"my friend said {v[2]}, then left.\n",
+                    encoding="utf-8",
+                )
+            res = redact_corpus(
+                [tmp / "in"],
+                tmp / "out",
+                tmp / "p" / "k.csv",
+                RedactOptions(style=style, names_file=tmp / "names.txt", use_ner=False),
+            )
             assert not res.errors
             outs = sorted((tmp / "out").glob("*.txt"))
             assert len(outs) == len(names)
@@ -559,8 +644,9 @@ def test_a_name_that_folds_to_an_english_word_does_not_spread(tmp_path, writer):
     """'Mỷ' is a name; 'My' (English) must survive everywhere, and 'Men' is not the name Mến."""
     src = tmp_path / "in"
     src.mkdir()
-    (src / "a.txt").write_text("Interviewer: Mỷ, how old are you?\nMỷ: I am 16. My mother is sick. Men came at night.\n",
-                               encoding="utf-8")
+    (src / "a.txt").write_text(
+        "Interviewer: Mỷ, how old are you?\nMỷ: I am 16. My mother is sick. Men came at night.\n", encoding="utf-8"
+    )
     (src / "b.txt").write_text("Respondent: My friend Thao said Mỷ was kind. My home is far.\n", encoding="utf-8")
     redact_corpus([src], tmp_path / "out", tmp_path / "p" / "k.csv", RedactOptions(style="tag"))
     a = (tmp_path / "out" / "a.txt").read_text(encoding="utf-8")
@@ -582,9 +668,12 @@ def test_key_matcher_finds_originals_like_the_audit(tmp_path):
     from qualkit.redact import KeyMatcher
 
     key = tmp_path / "key.csv"
-    key.write_text("original,label,replacement,first_document\nMỷ,PERSON,[PERSON 1],a.txt\n"
-                   "Nguyễn Thị Mai,PERSON,[PERSON 2],a.txt\nLào Cai,PLACE,[PLACE 1],a.txt\n", encoding="utf-8")
+    key.write_text(
+        "original,label,replacement,first_document\nMỷ,PERSON,[PERSON 1],a.txt\n"
+        "Nguyễn Thị Mai,PERSON,[PERSON 2],a.txt\nLào Cai,PLACE,[PLACE 1],a.txt\n",
+        encoding="utf-8",
+    )
     m = KeyMatcher(key)
     text = "My friend Mỷ met NGUYEN THI MAI in Lao Cai; [PERSON 1] stayed."
-    hits = [(text[h.start:h.end], h.label, h.key_line) for h in m.find(text)]
+    hits = [(text[h.start : h.end], h.label, h.key_line) for h in m.find(text)]
     assert hits == [("Mỷ", "PERSON", 2), ("NGUYEN THI MAI", "PERSON", 3), ("Lao Cai", "PLACE", 4)]

@@ -28,16 +28,17 @@ def _ner(blank, rules, text: str, ents: list[tuple[int, int, str]]) -> list[str]
     """Model entities given by token ranges, through ner_spans: the texts of the spans."""
     doc = blank(text)
     doc.ents = [SpacySpan(doc, a, b, label=lab) for a, b, lab in ents]
-    return [text[s.start:s.end] for s in ner_spans(doc, 0, rules)]
+    return [text[s.start : s.end] for s in ner_spans(doc, 0, rules)]
 
 
 def _final(text: str) -> list[str]:
     det = Detector(RedactOptions(use_ner=False))
     view = TokenView(text)
-    return [text[s.start:s.end] for s in det.finish(text, det.rule_spans(text, None, view)) if s.label == "PERSON"]
+    return [text[s.start : s.end] for s in det.finish(text, det.rule_spans(text, None, view)) if s.label == "PERSON"]
 
 
 # -- 1. an over-long model entity is not one name ---------------------------------------------
+
 
 def test_overlong_model_entity_is_not_one_person(blank, rules):
     text = "blah " * 900
@@ -50,13 +51,15 @@ def test_degenerate_line_is_not_replaced_as_one_giant_span(tmp_path: Path):
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text("blah " * 3000, encoding="utf-8")  # one line, several chunks
-    res = redact_corpus([src], tmp_path / "out", tmp_path / "private" / "key.csv",
-                        RedactOptions(dry_run=True, collect_spans=True))
+    res = redact_corpus(
+        [src], tmp_path / "out", tmp_path / "private" / "key.csv", RedactOptions(dry_run=True, collect_spans=True)
+    )
     assert res.ok
     assert all(e - s < 100 for s, e, *_ in res.spans["a.txt"].spans)
 
 
 # -- 2. neighbouring words are not part of a Vietnamese name ----------------------------------
+
 
 def test_model_person_loses_lowercase_and_leading_english_words(blank, rules):
     assert _ner(blank, rules, "I met Nguyễn Thị Mai end of May.", [(2, 6, "PERSON")]) == ["Nguyễn Thị Mai"]
@@ -72,6 +75,7 @@ def test_sentence_initial_word_is_not_part_of_a_full_name():
 
 # -- 3. function words and kinship terms split names ------------------------------------------
 
+
 def test_function_words_and_kinship_terms_split_model_entities(blank, rules):
     assert _ner(blank, rules, "Hồng và anh Tuấn đi chợ.", [(0, 4, "PERSON")]) == ["Hồng", "Tuấn"]
     assert _ner(blank, rules, "Hoa với chị Lan.", [(0, 4, "PERSON")]) == ["Hoa", "Lan"]
@@ -79,6 +83,7 @@ def test_function_words_and_kinship_terms_split_model_entities(blank, rules):
 
 
 # -- 4. common Vietnamese words are not names --------------------------------------------------
+
 
 def test_common_vietnamese_words_are_not_names():
     assert _final("Tôi là Mai. Chào chị. Cảm ơn em.") == ["Mai"]
@@ -100,6 +105,9 @@ def test_an_overlong_phrase_is_never_propagated_but_names_are():
     assert _propagation_entry(long_phrase, "PERSON", "propagation") is None
     assert _propagation_entry(long_phrase, "PERSON", "key") is None
     # real identifiers, however long, stay well under the cap
-    for name in ("Nguyễn Thị Mai", "Ba Vi 05/06 Centre for Education and Social Labour",
-                 "Số 12 ngõ 34 phố Trần Phú, phường Văn Miếu, quận Đống Đa, Hà Nội"):
+    for name in (
+        "Nguyễn Thị Mai",
+        "Ba Vi 05/06 Centre for Education and Social Labour",
+        "Số 12 ngõ 34 phố Trần Phú, phường Văn Miếu, quận Đống Đa, Hà Nội",
+    ):
         assert _propagation_entry(name, "PLACE", "key") is not None, name

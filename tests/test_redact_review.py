@@ -79,7 +79,6 @@ def test_review_report_inside_the_input_folder_or_on_the_key_is_refused(tmp_path
         redact_corpus([src], tmp_path / "out", key, _opts(names), report_path=key)
 
 
-
 def test_aliases_on_one_names_list_line_are_each_redacted(tmp_path):
     from qualkit.redact.engine import split_aliases
 
@@ -90,8 +89,10 @@ def test_aliases_on_one_names_list_line_are_each_redacted(tmp_path):
 
     src = tmp_path / "transcripts"
     src.mkdir()
-    text = ("Interviewer: Who brought you?\n"
-            "R: Lê Thị Hồng. Everyone calls her Bé. Ròm drove the motorbike, Hùng Gầy paid him.\n")
+    text = (
+        "Interviewer: Who brought you?\n"
+        "R: Lê Thị Hồng. Everyone calls her Bé. Ròm drove the motorbike, Hùng Gầy paid him.\n"
+    )
     (src / "int01.txt").write_text(text, encoding="utf-8")
     names = tmp_path / "private" / "names.txt"
     names.parent.mkdir()

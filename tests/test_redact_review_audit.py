@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_redact_review import _opts
+from test_redact_review import _setup as _setup_with
 
 from qualkit.redact import redact_corpus
-from test_redact_review import _opts, _setup as _setup_with
 
 
 def _setup(tmp_path: Path):
@@ -55,8 +56,11 @@ def test_audit_finds_an_original_left_in_a_docx_header_footer_or_table(cli, tmp_
     clean = audit_output(out, key, use_ner=False)
     assert clean.ok, [x.line for x in clean.leaks]
     k = RedactionKey(key)
-    original, pseudo = ("Bản Phùng", "[PLACE 1]") if part == "word/footer1.xml" else \
-        ("Nguyễn Thị Mai", k.get("nguyen thi mai").pseudonym)
+    original, pseudo = (
+        ("Bản Phùng", "[PLACE 1]")
+        if part == "word/footer1.xml"
+        else ("Nguyễn Thị Mai", k.get("nguyen thi mai").pseudonym)
+    )
     if part == "word/document.xml":  # the table cell, not the body paragraph
         import zipfile
 
@@ -68,7 +72,6 @@ def test_audit_finds_an_original_left_in_a_docx_header_footer_or_table(cli, tmp_
     r = cli("audit", out, "--key", key, "--key-only")
     assert r.exit_code == 1 and f"LEAK int02.docx#{part}:" in r.stdout
     assert "Mai" not in r.stdout and "Phùng" not in r.stdout
-
 
 
 def test_rerun_writes_a_byte_identical_docx(tmp_path):

@@ -58,4 +58,3 @@ def test_key_only_audit_finds_the_given_name_of_a_keyed_full_name(tmp_path):
     assert [(x.document, x.label, x.kind) for x in res.leaks] == [("P02.txt", "PERSON", "key")]
     # as redaction propagates it: capitalised only ("hoa" is also a Vietnamese word)
     assert KeyMatcher(key).find("bông hoa") == []
-

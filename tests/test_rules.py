@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from qualkit.codebook import load_codebook
+from qualkit.coding.codebook import load_codebook
 from qualkit.errors import CodebookError
 from qualkit.readers import read_document
 
@@ -31,7 +31,7 @@ def one_code(rules: str) -> str:
 
 
 def code_text(tmp_path, nlp, cb_path, text: str, *, unit=None, name="doc.txt"):
-    from qualkit.coding import code_documents
+    from qualkit.coding.apply import code_documents
 
     doc_path = tmp_path / name
     doc_path.write_text(text, encoding="utf-8")
@@ -47,10 +47,17 @@ def matched(tmp_path, nlp, rules: str, sentence: str, **kw) -> bool:
 
 # --------------------------------------------------------------------------- matching
 
-@pytest.mark.parametrize("sentence", [
-    "He beat me.", "I was beaten twice.", "The beating went on all night.", "She beats the new girls.",
-    "HE BEAT ME.",
-])
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He beat me.",
+        "I was beaten twice.",
+        "The beating went on all night.",
+        "She beats the new girls.",
+        "HE BEAT ME.",
+    ],
+)
 def test_keyword_matches_lemmas_and_inflections_case_insensitively(tmp_path, nlp_full, sentence):
     assert matched(tmp_path, nlp_full, "any: [beat]", sentence)
 
@@ -103,14 +110,16 @@ def test_near_within_and_in_order(tmp_path, nlp_full):
     rule = "near: [[owner, boss], [beat, hit]]\nwithin: 3"
     assert matched(tmp_path, nlp_full, rule, "The owner often beat us.")
     assert matched(tmp_path, nlp_full, rule, "I was beaten by the owner.")
-    assert not matched(tmp_path, nlp_full, rule, "The owner of the small noodle shop near the market had once beaten a dog.")
+    assert not matched(
+        tmp_path, nlp_full, rule, "The owner of the small noodle shop near the market had once beaten a dog."
+    )
     ordered = "near: [[owner, boss], [beat, hit]]\nwithin: 3\nin_order: true"
     assert matched(tmp_path, nlp_full, ordered, "The owner beat us.")
     assert not matched(tmp_path, nlp_full, ordered, "I was beaten by the owner.")
 
 
 def test_not_excludes_a_unit(tmp_path, nlp_full):
-    rule = "any: [beat]\nnot: [\"beat the price\", drum]"
+    rule = 'any: [beat]\nnot: ["beat the price", drum]'
     assert matched(tmp_path, nlp_full, rule, "He beat me.")
     assert not matched(tmp_path, nlp_full, rule, "We beat the price down at the market.")
     assert not matched(tmp_path, nlp_full, rule, "He beat the drum.")
@@ -124,28 +133,35 @@ def test_only_if_requires_another_mention(tmp_path, nlp_full):
 
 # --------------------------------------------------------------------------- negation
 
-@pytest.mark.parametrize("rules,sentence", [
-    ("any: [condom]", "I didn't use a condom with that customer."),
-    ("any: [hit, beat]", "They never hit me."),
-    ("any: [hit, beat]", "Nobody beat me there."),
-    ("any: [hit, kick]", "I have not been hit or kicked by customers."),
-    ("any: [hit, beat]", "No one ever hit me."),
-    ("any: [drug]", "I don't take drugs."),
-    ("any: [drug]", "No drugs, I only drink beer."),
-    ("any: [condom]", "I had sex without a condom."),
-    ("any: [pregnant]", "I was never pregnant."),
-    ("near: [[use, take], [drug]]\nwithin: 3", "I never used drugs."),
-])
+
+@pytest.mark.parametrize(
+    "rules,sentence",
+    [
+        ("any: [condom]", "I didn't use a condom with that customer."),
+        ("any: [hit, beat]", "They never hit me."),
+        ("any: [hit, beat]", "Nobody beat me there."),
+        ("any: [hit, kick]", "I have not been hit or kicked by customers."),
+        ("any: [hit, beat]", "No one ever hit me."),
+        ("any: [drug]", "I don't take drugs."),
+        ("any: [drug]", "No drugs, I only drink beer."),
+        ("any: [condom]", "I had sex without a condom."),
+        ("any: [pregnant]", "I was never pregnant."),
+        ("near: [[use, take], [drug]]\nwithin: 3", "I never used drugs."),
+    ],
+)
 def test_negated_mentions_do_not_count_by_default(tmp_path, nlp_full, rules, sentence):
     assert not matched(tmp_path, nlp_full, rules, sentence)
 
 
-@pytest.mark.parametrize("sentence", [
-    "They never paid, and the owner beat me.",
-    "No, he beat me every day.",
-    "I never thought he would beat me.",
-    "He not only beat me but also took my money.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "They never paid, and the owner beat me.",
+        "No, he beat me every day.",
+        "I never thought he would beat me.",
+        "He not only beat me but also took my money.",
+    ],
+)
 def test_negation_does_not_spill_over_to_other_clauses(tmp_path, nlp_full, sentence):
     assert matched(tmp_path, nlp_full, "any: [beat]", sentence)
 
@@ -212,7 +228,7 @@ def test_units_sentence_turn_paragraph(tmp_path, nlp_full):
     para = code_text(tmp_path, nlp_full, cb, text, unit="paragraph")
     assert [(r.segment, r.text) for r in para] == [("2-p1", "I was happy. Then he beat me.")]
     for r in sent + turn + para:
-        assert text[r.start:r.end] == r.text
+        assert text[r.start : r.end] == r.text
 
 
 def test_unit_in_rules_and_codebook_defaults(tmp_path, nlp_full):
@@ -234,7 +250,7 @@ def test_theme_rules_are_inherited(tmp_path, nlp_full):
 
 
 def test_compiled_once_per_codebook_and_pipeline(nlp_full, tmp_path):
-    from qualkit.rules import compile_codebook
+    from qualkit.coding.rules import compile_codebook
 
     cb = load_codebook(make_codebook(tmp_path, one_code("any: [beat]")))
     assert compile_codebook(cb, nlp_full) is compile_codebook(cb, nlp_full)
@@ -242,21 +258,25 @@ def test_compiled_once_per_codebook_and_pipeline(nlp_full, tmp_path):
 
 # --------------------------------------------------------------------------- validation
 
-@pytest.mark.parametrize("rules,line,what,fix", [
-    ("any: [beat]\nnegaton: exclude", 11, "unknown key 'negaton'", "did you mean 'negation'"),
-    ("regex: '(unclosed'", 10, "regular expression does not compile", "brackets"),
-    ("any: []", 10, "'any' needs a list", "write any:"),
-    ("any: [beat]\nall: [hit, me]", 11, "several conditions", "list"),
-    ("any: [beat]\nnegation: sometimes", 11, "unknown negation mode", "require"),
-    ("any: [beat]\nunit: page", 11, "unknown unit 'page'", "sentence, turn or paragraph"),
-    ("any: [beat, no]", 10, "'False' is not a word", 'quote words like yes/no'),
-    ("any: ['*beat']", 10, "a wildcard can only end a word", "regex"),
-    ("pattern: [{LEMA: hit}]", 10, "unknown token attribute 'LEMA'", "did you mean 'LEMMA'"),
-    ("near: [beat]", 10, "'near' needs at least two items", "near:"),
-    ("any: [beat]\nroles: [metadata]", 11, "unknown role 'metadata'", "respondent"),
-    ("within: 3", 10, "rules without a condition", "any"),
-    ("- any: [beat]\n  unit: turn", 11, "unknown key 'unit' in a rule", "use one of"),
-])
+
+@pytest.mark.parametrize(
+    "rules,line,what,fix",
+    [
+        ("any: [beat]\nnegaton: exclude", 11, "unknown key 'negaton'", "did you mean 'negation'"),
+        ("regex: '(unclosed'", 10, "regular expression does not compile", "brackets"),
+        ("any: []", 10, "'any' needs a list", "write any:"),
+        ("any: [beat]\nall: [hit, me]", 11, "several conditions", "list"),
+        ("any: [beat]\nnegation: sometimes", 11, "unknown negation mode", "require"),
+        ("any: [beat]\nunit: page", 11, "unknown unit 'page'", "sentence, turn or paragraph"),
+        ("any: [beat, no]", 10, "'False' is not a word", "quote words like yes/no"),
+        ("any: ['*beat']", 10, "a wildcard can only end a word", "regex"),
+        ("pattern: [{LEMA: hit}]", 10, "unknown token attribute 'LEMA'", "did you mean 'LEMMA'"),
+        ("near: [beat]", 10, "'near' needs at least two items", "near:"),
+        ("any: [beat]\nroles: [metadata]", 11, "unknown role 'metadata'", "respondent"),
+        ("within: 3", 10, "rules without a condition", "any"),
+        ("- any: [beat]\n  unit: turn", 11, "unknown key 'unit' in a rule", "use one of"),
+    ],
+)
 def test_malformed_rules_name_file_line_and_fix(tmp_path, rules, line, what, fix):
     path = make_codebook(tmp_path, one_code(rules))
     with pytest.raises(CodebookError) as info:
@@ -304,8 +324,9 @@ def test_match_list_with_shared_settings(tmp_path, nlp_full):
 
 
 def test_yaml_anchors_reuse_word_lists(tmp_path, nlp_full):
-    codes = ("- id: a\n  label: A\n  rules: {any: &harm [beat, slap]}\n"
-             "- id: b\n  label: B\n  rules: {all: [*harm, [owner]]}")
+    codes = (
+        "- id: a\n  label: A\n  rules: {any: &harm [beat, slap]}\n- id: b\n  label: B\n  rules: {all: [*harm, [owner]]}"
+    )
     cb = make_codebook(tmp_path, codes)
     rows = code_text(tmp_path, nlp_full, cb, "R: The owner slapped me.\n")
     assert [r.code for r in rows] == ["th.a", "th.b"]

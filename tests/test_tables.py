@@ -8,24 +8,12 @@ from pathlib import Path
 import pytest
 
 from qualkit.cases import read_cases
-from qualkit.codebook import load_codebook
+from qualkit.coding.codebook import load_codebook
+from qualkit.coding.segments import read_segments
 from qualkit.errors import ConfigError, InputError, QualkitError
-from qualkit.segments import read_segments
-from qualkit.tables import (
-    FrequencyTable,
-    TableSpec,
-    build_table,
-    build_tables,
-    display_grid,
-    load_table_specs,
-    natural_key,
-    parse_where,
-    percent,
-    render_csv,
-    render_markdown,
-    share_sentence,
-    write_tables,
-)
+from qualkit.tables.build import FrequencyTable, build_table, build_tables, natural_key, percent, share_sentence
+from qualkit.tables.render import display_grid, render_csv, render_markdown, write_tables
+from qualkit.tables.spec import TableSpec, load_table_specs, parse_where
 
 CODEBOOK = """\
 codebook: mini
@@ -110,6 +98,7 @@ def col(table: FrequencyTable, column: str = "total") -> dict[str, int]:
 
 # --------------------------------------------------------------------------- counting rules
 
+
 def test_a_case_counts_once_however_many_segments(data):
     tmp, cb, cases = data
     segs = segments(tmp, [seg("c1", "family.poor_family")] * 5 + [seg("c2", "family.poor_family")])
@@ -122,15 +111,27 @@ def test_a_case_counts_once_however_many_segments(data):
 
 def test_a_case_with_several_codes_counts_in_each_row(data):
     tmp, cb, cases = data
-    segs = segments(tmp, [seg("c1", "family.poor_family"), seg("c1", "family.domestic_violence"),
-                          seg("c2", "pregnancy.pregnant"), seg("c3", "pregnancy.none")])
+    segs = segments(
+        tmp,
+        [
+            seg("c1", "family.poor_family"),
+            seg("c1", "family.domestic_violence"),
+            seg("c2", "pregnancy.pregnant"),
+            seg("c3", "pregnancy.none"),
+        ],
+    )
     t = build_table(family(), segs, cases, cb)
     counts = col(t)
     assert counts["family.poor_family"] == 1 and counts["family.domestic_violence"] == 1
     assert counts["family.normal_family"] == 0  # codebook rows are listed even when empty
     assert counts["no_response"] == 5  # c2 and c3 have codes, but not of this theme
-    assert list(t.frame["row"]) == ["family.poor_family", "family.domestic_violence", "family.normal_family",
-                                    "no_response", "total_cases"]
+    assert list(t.frame["row"]) == [
+        "family.poor_family",
+        "family.domestic_violence",
+        "family.normal_family",
+        "no_response",
+        "total_cases",
+    ]
     assert list(t.frame["label"])[:2] == ["Poor family", "Domestic violence"]
 
 
@@ -155,13 +156,16 @@ def test_single_response_theme_with_several_codes_warns(data):
 
 def test_rejected_rows_never_count(data):
     tmp, cb, cases = data
-    segs = segments(tmp, [
-        seg("c1", "family.poor_family", "rejected"),
-        seg("c2", "family.poor_family", "accepted"),
-        seg("c2", "family.normal_family", "REJECTED"),
-        seg("c3", "family.domestic_violence", "suggested"),
-        seg("c4", "family.poor_family", ""),
-    ])
+    segs = segments(
+        tmp,
+        [
+            seg("c1", "family.poor_family", "rejected"),
+            seg("c2", "family.poor_family", "accepted"),
+            seg("c2", "family.normal_family", "REJECTED"),
+            seg("c3", "family.domestic_violence", "suggested"),
+            seg("c4", "family.poor_family", ""),
+        ],
+    )
     counts = col(build_table(family(), segs, cases, cb))
     assert counts["family.poor_family"] == 2  # c2 accepted, c4 empty status = accepted
     assert counts["family.normal_family"] == 0
@@ -185,13 +189,30 @@ def test_case_column_overrides_document(data):
 
 def test_by_columns_and_total(data):
     tmp, cb, cases = data
-    segs = segments(tmp, [seg("c1", "family.poor_family"), seg("c4", "family.poor_family"),
-                          seg("c5", "family.normal_family"), seg("c6", "family.poor_family")])
+    segs = segments(
+        tmp,
+        [
+            seg("c1", "family.poor_family"),
+            seg("c4", "family.poor_family"),
+            seg("c5", "family.normal_family"),
+            seg("c6", "family.poor_family"),
+        ],
+    )
     t = build_table(family(by="group", percent=True), segs, cases, cb)
     # natural order of values; cases without a value get their own column
     assert t.columns == ["border", "prostitution", "no_response"]
-    assert list(t.frame.columns) == ["row", "label", "border", "prostitution", "no_response", "total",
-                                     "border %", "prostitution %", "no_response %", "total %"]
+    assert list(t.frame.columns) == [
+        "row",
+        "label",
+        "border",
+        "prostitution",
+        "no_response",
+        "total",
+        "border %",
+        "prostitution %",
+        "no_response %",
+        "total %",
+    ]
     assert col(t, "prostitution")["family.poor_family"] == 1
     assert col(t, "border")["family.poor_family"] == 1
     assert col(t, "no_response")["family.poor_family"] == 1
@@ -204,9 +225,14 @@ def test_by_columns_and_total(data):
 
 def test_subcodes_count_for_their_parent(data):
     tmp, cb, cases = data
-    segs = segments(tmp, [seg("c1", "family.domestic_violence.by_father"),
-                          seg("c2", "family.domestic_violence.by_stepfather.with_alcohol"),
-                          seg("c3", "family.domestic_violence")])
+    segs = segments(
+        tmp,
+        [
+            seg("c1", "family.domestic_violence.by_father"),
+            seg("c2", "family.domestic_violence.by_stepfather.with_alcohol"),
+            seg("c3", "family.domestic_violence"),
+        ],
+    )
     t = build_table(family(), segs, cases, cb)
     assert col(t)["family.domestic_violence"] == 3
     assert "family.domestic_violence.by_father" not in col(t)
@@ -286,11 +312,21 @@ def test_attribute_crosstab(data):
 
 def test_natural_key_orders():
     vals = ["10+", "Grade 10", "1-2", "Grade 2", "9", "under 5", "5-6", "Grade 12", "14 years"]
-    assert sorted(vals, key=natural_key) == ["1-2", "under 5", "5-6", "9", "10+", "14 years",
-                                             "Grade 2", "Grade 10", "Grade 12"]
+    assert sorted(vals, key=natural_key) == [
+        "1-2",
+        "under 5",
+        "5-6",
+        "9",
+        "10+",
+        "14 years",
+        "Grade 2",
+        "Grade 10",
+        "Grade 12",
+    ]
 
 
 # --------------------------------------------------------------------------- bad input
+
 
 def test_segment_case_not_in_cases_names_offenders(data):
     tmp, cb, cases = data
@@ -340,6 +376,7 @@ def test_without_codebook_rows_come_from_the_data(data):
 
 # --------------------------------------------------------------------------- percentages
 
+
 def test_percent_rounds_half_up_on_one_decimal():
     assert percent(1, 16) == 6.3  # 6.25: banker's rounding would give 6.2
     assert percent(3, 16) == 18.8  # 18.75
@@ -373,12 +410,21 @@ def test_csv_percent_columns_have_one_decimal(tmp_path):
 
 # --------------------------------------------------------------------------- rendering and specs
 
+
 def test_markdown_has_n_pct_cells_base_line_and_multi_response_note(data):
     tmp, cb, cases = data
-    segs = segments(tmp, [seg("c1", "family.poor_family"), seg("c1", "family.normal_family"),
-                          seg("c4", "family.poor_family")])
-    spec = family(by="group", percent=True, title="Family", number="23", notes=["Fictional data."], unit="children",
-                  labels={"border": "Across a border"})
+    segs = segments(
+        tmp, [seg("c1", "family.poor_family"), seg("c1", "family.normal_family"), seg("c4", "family.poor_family")]
+    )
+    spec = family(
+        by="group",
+        percent=True,
+        title="Family",
+        number="23",
+        notes=["Fictional data."],
+        unit="children",
+        labels={"border": "Across a border"},
+    )
     md = render_markdown(build_table(spec, segs, cases, cb))
     assert md.startswith("**Table 23. Family**")
     assert "| Family experiences | Across a border | prostitution | No response | Total |" in md
@@ -393,7 +439,8 @@ def test_markdown_has_n_pct_cells_base_line_and_multi_response_note(data):
 
 def test_spec_file_loads_defaults_labels_and_filters(tmp_path):
     p = tmp_path / "tables.yaml"
-    p.write_text("""\
+    p.write_text(
+        """\
 labels: {prostitution: Child prostitution}
 defaults:
   unit: children
@@ -412,7 +459,9 @@ tables:
     where: {group: [prostitution, border]}
     percent: false
     cells: n_pct
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     t9, t23 = load_table_specs(p)
     assert t9.number == "9" and t9.heading == "Table 9. Age first involved"
     assert t9.where == [("group", "==", "prostitution"), ("sex", "!=", "other")]
@@ -423,17 +472,20 @@ tables:
     assert t9.source == str(p) and t9.line == 6 and t23.line == 13
 
 
-@pytest.mark.parametrize("body,line,what", [
-    ("tables:\n  - id: a\n    theme: x\n    colour: red\n", 4, "unknown key 'colour'"),
-    ("tables:\n  - id: a\n    theme: x\n    attribute: y\n", 2, "either a theme or an attribute"),
-    ("tables:\n  - id: a\n    by: x\n", 2, "either a theme or an attribute"),
-    ("tables:\n  - id: a\n    theme: x\n  - id: a\n    theme: y\n", 4, "duplicate table id 'a'"),
-    ("tables:\n  - id: a\n    theme: x\n    where:\n      - group\n", 5, "cannot read the filter"),
-    ("tables:\n  - id: a\n    theme: x\n    cells: pct\n", 4, "unknown cells 'pct'"),
-    ("tables:\n  - id: a\n    theme: x\n    percent: yes please\n", 4, "'percent' must be true or false"),
-    ("tables: []\n", 1, "non-empty list"),
-    ("tables:\n  - id: a\n   theme: x\n", 3, "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "body,line,what",
+    [
+        ("tables:\n  - id: a\n    theme: x\n    colour: red\n", 4, "unknown key 'colour'"),
+        ("tables:\n  - id: a\n    theme: x\n    attribute: y\n", 2, "either a theme or an attribute"),
+        ("tables:\n  - id: a\n    by: x\n", 2, "either a theme or an attribute"),
+        ("tables:\n  - id: a\n    theme: x\n  - id: a\n    theme: y\n", 4, "duplicate table id 'a'"),
+        ("tables:\n  - id: a\n    theme: x\n    where:\n      - group\n", 5, "cannot read the filter"),
+        ("tables:\n  - id: a\n    theme: x\n    cells: pct\n", 4, "unknown cells 'pct'"),
+        ("tables:\n  - id: a\n    theme: x\n    percent: yes please\n", 4, "'percent' must be true or false"),
+        ("tables: []\n", 1, "non-empty list"),
+        ("tables:\n  - id: a\n   theme: x\n", 3, "not valid YAML"),
+    ],
+)
 def test_spec_errors_name_file_and_line(tmp_path, body, line, what):
     p = tmp_path / "tables.yaml"
     p.write_text(body, encoding="utf-8")
@@ -459,8 +511,10 @@ def test_write_tables_xlsx_one_sheet_per_table_and_csv_folder(data):
 
     tmp, cb, cases = data
     segs = segments(tmp, [seg("c1", "family.poor_family")])
-    tables = [build_table(family(number="23", title="Family", percent=True), segs, cases, cb),
-              build_table(TableSpec(id="t9", number="9", attribute="age_first", by="sex"), None, cases, None)]
+    tables = [
+        build_table(family(number="23", title="Family", percent=True), segs, cases, cb),
+        build_table(TableSpec(id="t9", number="9", attribute="age_first", by="sex"), None, cases, None),
+    ]
     [xlsx] = write_tables(tables, tmp / "out" / "tables.xlsx", "xlsx")
     wb = load_workbook(xlsx)
     assert wb.sheetnames == ["Table 23", "Table 9"]
@@ -478,7 +532,8 @@ def test_is_given_filter_when_every_case_has_a_value():
     """`group != ` (is given) is valid even when no case lacks the value."""
     import pandas as pd
 
-    from qualkit.tables import TableSpec, build_table
+    from qualkit.tables.build import build_table
+    from qualkit.tables.spec import TableSpec
 
     cases = pd.DataFrame({"case": ["a", "b"], "group": ["x", "y"], "sex": ["f", "m"]}).set_index("case", drop=False)
     table = build_table(TableSpec(id="t", attribute="sex", where=["group != "]), cases=cases)

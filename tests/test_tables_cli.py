@@ -40,9 +40,25 @@ def published(tmp_path_factory):
 
     assert CODEBOOK.is_file(), "codebooks/csec-study.yaml must ship"
     out = tmp_path_factory.mktemp("published") / "tables"
-    result = CliRunner().invoke(app, ["tables", "--spec", str(SPEC), "--segments", str(SEGMENTS),
-                                      "--cases", str(CASES), "--codebook", str(CODEBOOK),
-                                      "--format", "csv", "--output", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "tables",
+            "--spec",
+            str(SPEC),
+            "--segments",
+            str(SEGMENTS),
+            "--cases",
+            str(CASES),
+            "--codebook",
+            str(CODEBOOK),
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     files = sorted(p.name for p in out.iterdir())
     assert files == ["t16.csv", "t2.csv", "t20.csv", "t22.csv", "t23.csv", "t24.csv", "t9.csv"]
@@ -68,7 +84,13 @@ def test_table_9_age_first_involved_girls_and_boys(published):
 
 def test_table_16_customers_per_day(published):
     t = published["t16"]
-    assert {r: n(t, r) for r in ("1-2", "3-4", "5-6", "7-9", "10+")} == {"1-2": 4, "3-4": 4, "5-6": 11, "7-9": 4, "10+": 2}
+    assert {r: n(t, r) for r in ("1-2", "3-4", "5-6", "7-9", "10+")} == {
+        "1-2": 4,
+        "3-4": 4,
+        "5-6": 11,
+        "7-9": 4,
+        "10+": 2,
+    }
     assert list(t)[:5] == ["1-2", "3-4", "5-6", "7-9", "10+"]  # ranges in natural order
     assert t["5-6"]["total %"] == "34.4"
 
@@ -111,8 +133,9 @@ def test_table_24_immediate_path_by_group(published):
 
 def test_the_example_exercises_duplicates_two_files_and_rejected_rows(codebook):
     """Rejected rows in the example are real traps: counting them would break published figures."""
-    from qualkit.segments import read_segments
-    from qualkit.tables import build_table, load_table_specs
+    from qualkit.coding.segments import read_segments
+    from qualkit.tables.build import build_table
+    from qualkit.tables.spec import load_table_specs
 
     segs = read_segments(SEGMENTS)
     assert any((segs["case"] != "") & (segs["case"] != segs["document"]))  # a case with two interview files
@@ -127,8 +150,23 @@ def test_the_example_exercises_duplicates_two_files_and_rejected_rows(codebook):
 
 
 def test_single_theme_table_to_stdout(cli, codebook):
-    r = cli("tables", "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "--theme", "family", "--by", "group",
-            "--where", "sex=female", "--format", "csv")
+    r = cli(
+        "tables",
+        "-s",
+        SEGMENTS,
+        "--cases",
+        CASES,
+        "-c",
+        codebook,
+        "--theme",
+        "family",
+        "--by",
+        "group",
+        "--where",
+        "sex=female",
+        "--format",
+        "csv",
+    )
     assert r.exit_code == 0, r.stderr
     t = read_table(r.stdout)
     assert n(t, "total_cases") == 46  # 27 + 14 + 5 girls
@@ -145,11 +183,16 @@ def test_attribute_crosstab_with_percent(cli):
 
 
 def test_markdown_and_terminal_rendering(cli, codebook):
-    r = cli("tables", "--spec", SPEC, "--table", "23", "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "--format", "md")
+    r = cli(
+        "tables", "--spec", SPEC, "--table", "23", "-s", SEGMENTS, "--cases", CASES, "-c", codebook, "--format", "md"
+    )
     assert r.exit_code == 0, r.stderr
     assert "**Table 23. Child victims – family experiences**" in r.stdout
     assert "| Poor family | 21 (65.6%) | 4 (28.6%) | 3 (60.0%) | 28 (54.9%) |" in r.stdout
-    assert "Base: 51 children (Child prostitution 32, Trafficked across a border 14, Trafficked inside Viet Nam 5)" in r.stdout
+    assert (
+        "Base: 51 children (Child prostitution 32, Trafficked across a border 14, Trafficked inside Viet Nam 5)"
+        in r.stdout
+    )
     assert "Multi-response" in r.stdout
     r = cli("tables", "--spec", SPEC, "--table", "t9", "--cases", CASES, "-s", SEGMENTS, "-c", codebook)
     assert r.exit_code == 0, r.stderr
@@ -170,13 +213,15 @@ def test_spec_set_to_xlsx(cli, codebook, tmp_path):
 def test_project_file_supplies_defaults(cli, codebook, tmp_path):
     (tmp_path / "qualkit.yaml").write_text(
         f"project: t\ncases: {CASES}\ncodebook: {codebook}\ncode:\n  segments: {SEGMENTS}\ntables:\n  spec: {SPEC}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     r = cli("tables", "--project", tmp_path, "--table", "20", "--format", "csv")
     assert r.exit_code == 0, r.stderr
     assert n(read_table(r.stdout), "pregnancy.pregnant") == 17
 
 
 # --------------------------------------------------------------------------- errors
+
 
 def _one_line_error(r, *parts):
     assert r.exit_code != 0
@@ -211,7 +256,7 @@ def test_error_empty_cases_file(cli, tmp_path):
 def test_error_segments_case_not_in_cases(cli, codebook, tmp_path):
     cases = tmp_path / "cases.csv"
     lines = CASES.read_text(encoding="utf-8").splitlines()
-    cases.write_text("\n".join(l for l in lines if not l.startswith(("v07,", "v33,"))) + "\n", encoding="utf-8")
+    cases.write_text("\n".join(ln for ln in lines if not ln.startswith(("v07,", "v33,"))) + "\n", encoding="utf-8")
     r = cli("tables", "-s", SEGMENTS, "--cases", cases, "-c", codebook, "--theme", "family")
     _one_line_error(r, "2 case(s) of the segments are not in the cases file", "'v07'", "'v33'", "segments.csv:")
 
@@ -224,12 +269,15 @@ def test_error_code_not_in_codebook(cli, codebook, tmp_path):
     _one_line_error(r, "not in codebook 'csec-study'", "'family.poverty'")
 
 
-@pytest.mark.parametrize("args,part", [
-    (["--attribute", "group", "--theme", "family"], "not both"),
-    ([], "nothing to count"),
-    (["--attribute", "group", "--format", "xlsx"], "xlsx cannot be printed"),
-    (["--attribute", "group", "--where", "group"], "cannot read the filter"),
-])
+@pytest.mark.parametrize(
+    "args,part",
+    [
+        (["--attribute", "group", "--theme", "family"], "not both"),
+        ([], "nothing to count"),
+        (["--attribute", "group", "--format", "xlsx"], "xlsx cannot be printed"),
+        (["--attribute", "group", "--where", "group"], "cannot read the filter"),
+    ],
+)
 def test_usage_errors(cli, args, part):
     r = cli("tables", "--cases", CASES, *args)
     _one_line_error(r, part)

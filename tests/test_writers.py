@@ -109,7 +109,7 @@ def test_legacy_code_page_keeps_bytes_and_simplifies_only_new_letters(tmp_path):
     write_redacted(doc, reps, out)
     data = out.read_bytes()
     # untouched text is byte for byte the input's
-    assert data.startswith(original[: s]) and data.endswith(".\r\n".encode("cp1258"))
+    assert data.startswith(original[:s]) and data.endswith(".\r\n".encode("cp1258"))
     again = read_document(out)
     assert again.encoding == "cp1258"
     text = unicodedata.normalize("NFC", again.text)
@@ -187,7 +187,7 @@ def test_vtt_keeps_structure_replaces_voice_tags_and_cleans_notes(tmp_path, crlf
     written = out.read_bytes().decode("utf-8")
     assert (written.count("\r\n") == content.count("\r\n")) and (crlf or "\r" not in written)
     assert _timing_lines(written) == _timing_lines(content)  # timings and cue settings untouched
-    assert "STYLE\r\n::cue(v[voice=\"Mai\"])" in written or "STYLE\n::cue(v[voice=\"Mai\"])" in written
+    assert 'STYLE\r\n::cue(v[voice="Mai"])' in written or 'STYLE\n::cue(v[voice="Mai"])' in written
     lines = written.splitlines()
     assert lines[0] == "WEBVTT - Interview with [R]"
     assert lines[1] == "Kind: captions"
@@ -342,8 +342,13 @@ def test_source_changed_since_reading_is_an_input_error(tmp_path):
 
 def test_distribute_first_piece_takes_the_text_others_are_trimmed():
     # "Nguyen " | "Thi" | "\t" (fixed) | "Mai said" ; paragraph gap ; "Hi"
-    pieces = [Piece(0, 7, "Nguyen "), Piece(7, 10, "Thi"), Piece(10, 11, "\t", False),
-              Piece(11, 19, "Mai said"), Piece(20, 22, "Hi")]
+    pieces = [
+        Piece(0, 7, "Nguyen "),
+        Piece(7, 10, "Thi"),
+        Piece(10, 11, "\t", False),
+        Piece(11, 19, "Mai said"),
+        Piece(20, 22, "Hi"),
+    ]
     reps = [(0, 14, "[P1]"), (19, 21, "[X]")]
     assert distribute(pieces, reps) == ["[P1]", "", "", " said", "[X]i"]
     # insertion at a boundary prefers the editable piece touching it

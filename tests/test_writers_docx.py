@@ -39,8 +39,20 @@ BODY = {
 BODY_RE = re.compile("|".join(re.escape(k) for k in BODY))
 # every identifier anywhere in the package (body, properties, authors, links...)
 IDENTIFIERS = [
-    "Lieu", "Kha Van Dung", "Ha Giang", "Hoang", "Pham Quoc Bao", "Bao Pham", "Vo Thi Hanh", "VTH",
-    "Dinh Cong Son", "son.dinh", "baopham", "Tamkhoa", "Le Van Khoi", "Dong Van",
+    "Lieu",
+    "Kha Van Dung",
+    "Ha Giang",
+    "Hoang",
+    "Pham Quoc Bao",
+    "Bao Pham",
+    "Vo Thi Hanh",
+    "VTH",
+    "Dinh Cong Son",
+    "son.dinh",
+    "baopham",
+    "Tamkhoa",
+    "Le Van Khoi",
+    "Dong Van",
 ]
 REDACT_RE = re.compile("|".join(re.escape(k) for k in sorted(IDENTIFIERS, key=len, reverse=True)), re.IGNORECASE)
 
@@ -58,7 +70,12 @@ def tiny_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def add_hyperlink(paragraph, text: str, url: str) -> None:
@@ -122,12 +139,12 @@ PEOPLE = (
     'w15:userId="son.dinh@example.org"/></w15:person></w15:people>'
 ).encode()
 CUSTOM = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties '
-    'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-    '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Interviewee">'
-    "<vt:lpwstr>Lieu, Ha Giang</vt:lpwstr></property></Properties>"
-).encode()
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties '
+    b'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+    b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Interviewee">'
+    b"<vt:lpwstr>Lieu, Ha Giang</vt:lpwstr></property></Properties>"
+)
 
 
 def _add_parts(path: Path) -> None:
@@ -141,39 +158,57 @@ def _add_parts(path: Path) -> None:
         "/word/people.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.people+xml",
         "/docProps/custom.xml": "application/vnd.openxmlformats-officedocument.custom-properties+xml",
     }
-    ct = ct.replace("</Types>", "".join(f'<Override PartName="{k}" ContentType="{v}"/>' for k, v in overrides.items())
-                    + "</Types>")
+    ct = ct.replace(
+        "</Types>", "".join(f'<Override PartName="{k}" ContentType="{v}"/>' for k, v in overrides.items()) + "</Types>"
+    )
     parts["[Content_Types].xml"] = ct.encode()
     rels = parts["word/_rels/document.xml.rels"].decode()
-    rels = rels.replace("</Relationships>", (
-        '<Relationship Id="rIdF1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
-        '<Relationship Id="rIdE1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes" Target="endnotes.xml"/>'
-        '<Relationship Id="rIdP1" Type="http://schemas.microsoft.com/office/2011/relationships/people" Target="people.xml"/>'
-        "</Relationships>"))
+    rels = rels.replace(
+        "</Relationships>",
+        (
+            '<Relationship Id="rIdF1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+            '<Relationship Id="rIdE1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes" Target="endnotes.xml"/>'
+            '<Relationship Id="rIdP1" Type="http://schemas.microsoft.com/office/2011/relationships/people" Target="people.xml"/>'
+            "</Relationships>"
+        ),
+    )
     parts["word/_rels/document.xml.rels"] = rels.encode()
-    pkg_rels = parts["_rels/.rels"].decode().replace("</Relationships>", (
-        '<Relationship Id="rIdC1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
-        'Target="docProps/custom.xml"/></Relationships>'))
+    pkg_rels = (
+        parts["_rels/.rels"]
+        .decode()
+        .replace(
+            "</Relationships>",
+            (
+                '<Relationship Id="rIdC1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
+                'Target="docProps/custom.xml"/></Relationships>'
+            ),
+        )
+    )
     parts["_rels/.rels"] = pkg_rels.encode()
     parts["word/footnotes.xml"] = _notes("footnotes", "Lieu's cousin works in Ha Giang.")
     parts["word/endnotes.xml"] = _notes("endnotes", "Checked by Vo Thi Hanh.")
     parts["word/people.xml"] = PEOPLE
     parts["docProps/custom.xml"] = CUSTOM
     app = parts["docProps/app.xml"].decode()
-    parts["docProps/app.xml"] = app.replace("<Manager/>", "<Manager>Le Van Khoi</Manager>").replace(
-        "<Company/>", "<Company>Tamkhoa Research</Company>").encode()
+    parts["docProps/app.xml"] = (
+        app.replace("<Manager/>", "<Manager>Le Van Khoi</Manager>")
+        .replace("<Company/>", "<Company>Tamkhoa Research</Company>")
+        .encode()
+    )
     settings = parts["word/settings.xml"].decode()
     head_end = settings.index(">", settings.index("<w:settings")) + 1
-    settings = (settings[:head_end] + '<w:attachedTemplate r:id="rIdT1"/>'
-                '<w:docVars><w:docVar w:name="interviewee" w:val="Lieu from Ha Giang"/></w:docVars>'
-                + settings[head_end:])
+    settings = (
+        settings[:head_end] + '<w:attachedTemplate r:id="rIdT1"/>'
+        '<w:docVars><w:docVar w:name="interviewee" w:val="Lieu from Ha Giang"/></w:docVars>' + settings[head_end:]
+    )
     parts["word/settings.xml"] = settings.encode()
     parts["word/_rels/settings.xml.rels"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
-        'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdT1" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" '
-        'Target="file:///C:/Users/baopham/AppData/Roaming/Microsoft/Templates/Normal.dotm" TargetMode="External"/>'
-        "</Relationships>").encode()
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+        b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdT1" '
+        b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" '
+        b'Target="file:///C:/Users/baopham/AppData/Roaming/Microsoft/Templates/Normal.dotm" TargetMode="External"/>'
+        b"</Relationships>"
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
@@ -258,9 +293,19 @@ def leftovers(path: Path) -> dict[str, list[str]]:
 def test_fixture_has_identifiers_everywhere(transcript):
     # the test would prove nothing if the identifiers were not there to begin with
     where = leftovers(transcript)
-    for part in ("word/document.xml", "word/comments.xml", "word/footnotes.xml", "word/endnotes.xml",
-                 "word/people.xml", "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml",
-                 "word/settings.xml", "word/_rels/settings.xml.rels", "word/_rels/document.xml.rels"):
+    for part in (
+        "word/document.xml",
+        "word/comments.xml",
+        "word/footnotes.xml",
+        "word/endnotes.xml",
+        "word/people.xml",
+        "docProps/core.xml",
+        "docProps/app.xml",
+        "docProps/custom.xml",
+        "word/settings.xml",
+        "word/_rels/settings.xml.rels",
+        "word/_rels/document.xml.rels",
+    ):
         assert part in where, part
     assert sum(name.startswith(("word/header", "word/footer")) for name in where) >= 4
     with zipfile.ZipFile(transcript) as z:
@@ -283,8 +328,13 @@ def test_docx_round_trip(transcript, tmp_path):
     assert hashlib.sha256(transcript.read_bytes()).hexdigest() == before
     again = read_document(out)
     assert again.text == apply_replacements(doc.text, reps)
-    assert [t.speaker for t in again.turns if t.speaker] == ["[PERSON 1]", "Interviewer", "[PERSON 1]",
-                                                               "Interviewer", "Interviewer"]
+    assert [t.speaker for t in again.turns if t.speaker] == [
+        "[PERSON 1]",
+        "Interviewer",
+        "[PERSON 1]",
+        "Interviewer",
+        "Interviewer",
+    ]
 
     # no identifier in any XML part, no thumbnail of the first page
     assert leftovers(out) == {}
@@ -296,9 +346,15 @@ def test_docx_round_trip(transcript, tmp_path):
     p0, p1, p2, p3 = d.paragraphs[:4]
     # formatting: the label stays bold, the place italic, a name over two runs lands in the first
     assert [(r.text, r.bold, r.italic) for r in p0.runs] == [
-        ("[PERSON 1]:", True, None), (" I grew up in ", None, None), ("[PLACE 1]", None, True),
+        ("[PERSON 1]:", True, None),
+        (" I grew up in ", None, None),
+        ("[PLACE 1]", None, True),
         ("", None, None),  # the comment reference
-        (" with my uncle ", None, None), ("[PERSON 2]", None, None), ("", True, None), (".", None, None)]
+        (" with my uncle ", None, None),
+        ("[PERSON 2]", None, None),
+        ("", True, None),
+        (".", None, None),
+    ]
     assert p0.text == "[PERSON 1]: I grew up in [PLACE 1] with my uncle [PERSON 2]."
     # the tab inside the replaced name is gone, the run keeps its size
     assert (p1.runs[1].text, p1.runs[1].font.size) == ("[PERSON 3]", Pt(14))
@@ -336,7 +392,12 @@ def test_docx_round_trip(transcript, tmp_path):
     props = d.core_properties
     assert (props.author, props.last_modified_by) == ("qualkit", "qualkit")
     assert (props.title, props.subject, props.keywords, props.comments, props.category) == (
-        "Interview [R]", "[R]", "[R]; [R]", "Recorded by [R]", "[R]")
+        "Interview [R]",
+        "[R]",
+        "[R]; [R]",
+        "Recorded by [R]",
+        "[R]",
+    )
     parts = xml_parts(out)
     assert b"<Company></Company>" in parts["docProps/app.xml"] or b"<Company/>" in parts["docProps/app.xml"]
     assert b"presenceInfo" not in parts["word/people.xml"]
@@ -359,8 +420,10 @@ def test_without_redact_text_authors_still_go_and_nothing_else_changes(transcrip
     assert "word/people.xml" not in left and "docProps/app.xml" not in left
     assert "word/_rels/settings.xml.rels" not in left  # a local path keeps only its file name
     assert b"lieu_photo" not in xml_parts(out)["word/document.xml"]  # a picture's file name
-    assert all("Vo Thi Hanh" not in hits or name == "word/endnotes.xml" or name.startswith("word/footer")
-               for name, hits in left.items())
+    assert all(
+        "Vo Thi Hanh" not in hits or name == "word/endnotes.xml" or name.startswith("word/footer")
+        for name, hits in left.items()
+    )
 
 
 def test_failure_midway_leaves_no_output(transcript, tmp_path):

@@ -13,7 +13,9 @@ def read_cases(path: str | Path):
 
     path = Path(path)
     if not path.is_file():
-        raise InputError("cases file not found", file=path, fix="give a CSV with a 'case' column (qualkit init makes one)")
+        raise InputError(
+            "cases file not found", file=path, fix="give a CSV with a 'case' column (qualkit init makes one)"
+        )
     try:
         if path.suffix.lower() == ".xlsx":
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
@@ -22,22 +24,30 @@ def read_cases(path: str | Path):
     except pd.errors.EmptyDataError:
         raise InputError("cases file is empty", file=path, fix="add a header row starting with 'case'") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cases file cannot be parsed ({str(exc).splitlines()[0][:100]})", file=path,
-                         fix="save it as UTF-8 CSV with a header row") from None
+        raise InputError(
+            f"cases file cannot be parsed ({str(exc).splitlines()[0][:100]})",
+            file=path,
+            fix="save it as UTF-8 CSV with a header row",
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     if "case" not in df.columns:
-        raise InputError("cases file has no 'case' column", file=path, line=1,
-                         fix="name the column of case ids 'case'")
+        raise InputError("cases file has no 'case' column", file=path, line=1, fix="name the column of case ids 'case'")
     df = df.apply(lambda s: s.astype(str).str.strip())
     if df.empty:
         raise InputError("cases file has no rows", file=path, line=2, fix="add one row per respondent")
     blank = df[df["case"] == ""]
     if len(blank):
-        raise InputError("row without a case id", file=path, line=int(blank.index[0]) + 2, fix="fill in the 'case' cell")
+        raise InputError(
+            "row without a case id", file=path, line=int(blank.index[0]) + 2, fix="fill in the 'case' cell"
+        )
     dup = df[df["case"].duplicated()]
     if len(dup):
-        raise InputError(f"duplicate case id at row {int(dup.index[0]) + 2}", file=path, line=int(dup.index[0]) + 2,
-                         fix="give each respondent one row")
+        raise InputError(
+            f"duplicate case id at row {int(dup.index[0]) + 2}",
+            file=path,
+            line=int(dup.index[0]) + 2,
+            fix="give each respondent one row",
+        )
     df = df.set_index("case", drop=False)
     df.index.name = None
     return df.replace("", pd.NA)

@@ -143,7 +143,9 @@ def find_project_file(start: str | Path | None = None) -> Path | None:
         if p.is_dir() and (p / PROJECT_FILE).is_file():
             return p / PROJECT_FILE
         if not p.exists():
-            raise ConfigError("project not found", file=p, fix="give a study folder or its qualkit.yaml (qualkit init DIR makes one)")
+            raise ConfigError(
+                "project not found", file=p, fix="give a study folder or its qualkit.yaml (qualkit init DIR makes one)"
+            )
         return None
     here = Path.cwd() / PROJECT_FILE
     return here if here.is_file() else None
@@ -164,12 +166,20 @@ def load_settings(project: str | Path | None = None) -> Settings:
             check_keys(raw[section], set(SCHEMA[section]), path=path, where=f"'{section}:'")
     style = (raw.get("redact") or {}).get("style")
     if style is not None and style not in ("tag", "pseudonym", "category"):
-        raise ConfigError(f"unknown redaction style '{style}'", file=path,
-                          line=line_of(raw["redact"], "style"), fix="use tag, pseudonym or category")
+        raise ConfigError(
+            f"unknown redaction style '{style}'",
+            file=path,
+            line=line_of(raw["redact"], "style"),
+            fix="use tag, pseudonym or category",
+        )
     unit = (raw.get("code") or {}).get("unit")
     if unit is not None and unit not in ("sentence", "turn", "paragraph"):
-        raise ConfigError(f"unknown coding unit '{unit}'", file=path,
-                          line=line_of(raw["code"], "unit"), fix="use sentence, turn or paragraph")
+        raise ConfigError(
+            f"unknown coding unit '{unit}'",
+            file=path,
+            line=line_of(raw["code"], "unit"),
+            fix="use sentence, turn or paragraph",
+        )
     _check_values(raw, path)
     settings = Settings(project_file=path.resolve(), raw=raw)
     _check_places(settings)
@@ -195,31 +205,49 @@ def _check_values(raw: dict, path: Path) -> None:
             if is_path or dotted in ("project", "model"):
                 if not isinstance(value, str) or not value.strip():
                     what = "a path" if is_path else "a name"
-                    raise ConfigError(f"'{key}:' must be {what}, not {value!r}", **where,
-                                      fix=f"write one {'path (relative to qualkit.yaml)' if is_path else 'name'} after '{key}:'")
+                    raise ConfigError(
+                        f"'{key}:' must be {what}, not {value!r}",
+                        **where,
+                        fix=f"write one {'path (relative to qualkit.yaml)' if is_path else 'name'} after '{key}:'",
+                    )
             elif dotted in _BOOLS:
                 if not isinstance(value, bool):
-                    raise ConfigError(f"'{key}:' must be true or false, not {value!r}", **where,
-                                      fix=f"write '{key}: true' or '{key}: false' (no quotes)")
+                    raise ConfigError(
+                        f"'{key}:' must be true or false, not {value!r}",
+                        **where,
+                        fix=f"write '{key}: true' or '{key}: false' (no quotes)",
+                    )
             elif dotted == "redact.workers":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ConfigError(f"'workers:' must be a whole number of at least 1, not {value!r}", **where,
-                                      fix="write e.g. 'workers: 2'")
+                    raise ConfigError(
+                        f"'workers:' must be a whole number of at least 1, not {value!r}",
+                        **where,
+                        fix="write e.g. 'workers: 2'",
+                    )
             elif dotted in _CHOICES:
                 if value not in _CHOICES[dotted]:
                     options = _CHOICES[dotted]
-                    raise ConfigError(f"unknown {dotted.replace('.', ' ')} {value!r}", **where,
-                                      fix=f"use {', '.join(options[:-1])} or {options[-1]}")
+                    raise ConfigError(
+                        f"unknown {dotted.replace('.', ' ')} {value!r}",
+                        **where,
+                        fix=f"use {', '.join(options[:-1])} or {options[-1]}",
+                    )
             elif dotted == "redact.labels":
                 from .redact.spans import LABELS
 
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"'labels:' must be a list of labels, not {value!r}", **where,
-                                      fix=f"write e.g. 'labels: [PERSON, PLACE]' (labels: {', '.join(LABELS)})")
+                    raise ConfigError(
+                        f"'labels:' must be a list of labels, not {value!r}",
+                        **where,
+                        fix=f"write e.g. 'labels: [PERSON, PLACE]' (labels: {', '.join(LABELS)})",
+                    )
                 unknown = [v for v in value if v not in LABELS]
                 if unknown:
-                    raise ConfigError(f"unknown label '{unknown[0]}' in 'labels:'", **where,
-                                      fix=f"use labels from {', '.join(LABELS)}")
+                    raise ConfigError(
+                        f"unknown label '{unknown[0]}' in 'labels:'",
+                        **where,
+                        fix=f"use labels from {', '.join(LABELS)}",
+                    )
 
 
 def _check_places(s: Settings) -> None:
@@ -235,17 +263,26 @@ def _check_places(s: Settings) -> None:
     output, private, transcripts = s.path(None, "output"), s.path(None, "private"), s.path(None, "transcripts")
     where = {"file": s.project_file}
     if is_inside(transcripts, output):
-        raise SafetyError("the original transcripts folder is inside the output folder", **where,
-                          line=line("transcripts") or line("output"),
-                          fix="keep transcripts/ (originals) beside output/ (shareable), not in it")
+        raise SafetyError(
+            "the original transcripts folder is inside the output folder",
+            **where,
+            line=line("transcripts") or line("output"),
+            fix="keep transcripts/ (originals) beside output/ (shareable), not in it",
+        )
     if is_inside(output, transcripts):
-        raise ConfigError("the output folder is inside the transcripts folder", **where,
-                          line=line("output") or line("transcripts"),
-                          fix="put output/ beside transcripts/, not in it")
+        raise ConfigError(
+            "the output folder is inside the transcripts folder",
+            **where,
+            line=line("output") or line("transcripts"),
+            fix="put output/ beside transcripts/, not in it",
+        )
     if is_inside(private, output) or is_inside(output, private):
-        raise SafetyError("the private folder and the output folder overlap", **where,
-                          line=line("private") or line("output"),
-                          fix="keep private/ (key, review report) apart from output/ (shareable)")
+        raise SafetyError(
+            "the private folder and the output folder overlap",
+            **where,
+            line=line("private") or line("output"),
+            fix="keep private/ (key, review report) apart from output/ (shareable)",
+        )
     for dotted, what, fix in (
         ("redact.key", "pseudonym key", "point 'key:' to the private folder, e.g. private/redaction-key.csv"),
         ("redact.names", "list of real names", "keep it in the private folder, e.g. private/names.txt"),

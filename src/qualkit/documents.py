@@ -24,8 +24,18 @@ METADATA_LABELS = frozenset(
 )
 # Multi-word metadata labels are matched as whole labels.
 METADATA_LABELS_MULTI = frozenset(
-    {"interview type", "interview id", "case id", "translated by", "transcribed by",
-     "interviewed by", "date of interview", "place of interview", "start time", "end time"}
+    {
+        "interview type",
+        "interview id",
+        "case id",
+        "translated by",
+        "transcribed by",
+        "interviewed by",
+        "date of interview",
+        "place of interview",
+        "start time",
+        "end time",
+    }
 )
 
 #: Labels (lower-case, digits stripped) of people asking the questions.
@@ -211,7 +221,7 @@ def split_turns(
         _find_label(text, ls, le, labels[i] if labels is not None else None) if text[ls:le].strip() else None
         for i, (ls, le) in enumerate(lines)
     ]
-    narrative = not any(f is not None and classify_label(text[f[0][0]:f[0][1]]) != "metadata" for f in found)
+    narrative = not any(f is not None and classify_label(text[f[0][0] : f[0][1]]) != "metadata" for f in found)
     turns: list[Turn] = []
     current: dict | None = None
 
@@ -234,19 +244,32 @@ def split_turns(
             (lab_s, lab_e), text_start = hit
             label = text[lab_s:lab_e].strip()
             current = dict(
-                start=ls, end=le, text_start=text_start, speaker=label,
-                role=classify_label(label), line=lineno + 1,
-                label_start=lab_s, label_end=lab_e,
+                start=ls,
+                end=le,
+                text_start=text_start,
+                speaker=label,
+                role=classify_label(label),
+                line=lineno + 1,
+                label_start=lab_s,
+                label_end=lab_e,
             )
             if current["role"] == "metadata":
                 close()  # a metadata line never swallows the next line
         elif _DATE_LINE_RE.match(line) or (current is None and not narrative):
             close()
-            turns.append(Turn(index=len(turns), start=ls, end=le, text_start=ls + indent,
-                              speaker=None, role="metadata", line=lineno + 1))
+            turns.append(
+                Turn(
+                    index=len(turns),
+                    start=ls,
+                    end=le,
+                    text_start=ls + indent,
+                    speaker=None,
+                    role="metadata",
+                    line=lineno + 1,
+                )
+            )
         elif current is None:
-            current = dict(start=ls, end=le, text_start=ls + indent, speaker=None,
-                           role="respondent", line=lineno + 1)
+            current = dict(start=ls, end=le, text_start=ls + indent, speaker=None, role="respondent", line=lineno + 1)
         else:
             current["end"] = le  # a line with no label continues the previous turn
     close()

@@ -62,9 +62,7 @@ def _umask() -> int:
     return current
 
 
-def atomic_write_text(
-    path: str | Path, text: str, *, encoding: str = "utf-8", private: bool = False
-) -> None:
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8", private: bool = False) -> None:
     with atomic_open(path, "w", encoding=encoding, newline="", private=private) as fh:
         fh.write(text)
 

@@ -31,6 +31,7 @@ STATE_FILE = "run-state.json"
 
 # --------------------------------------------------------------------------- shipped material
 
+
 def shipped_codebooks() -> dict[str, Path]:
     """Codebooks shipped with qualkit: {name: path}."""
     folder = resources.files("qualkit") / "data" / "codebooks"
@@ -47,6 +48,7 @@ def shipped_file(name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- paths of a project
+
 
 @dataclass
 class ProjectPaths:
@@ -71,9 +73,12 @@ class ProjectPaths:
     cache: Path
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "ProjectPaths":
+    def from_settings(cls, s: Settings) -> ProjectPaths:
         if s.project_file is None:
-            raise UsageError("no qualkit.yaml found", fix="run in a study folder, give its path, or create one with 'qualkit init DIR'")
+            raise UsageError(
+                "no qualkit.yaml found",
+                fix="run in a study folder, give its path, or create one with 'qualkit init DIR'",
+            )
         output = s.path(None, "output")
         private = s.path(None, "private")
         fmt = s.pick(None, "tables.format")
@@ -104,21 +109,34 @@ class ProjectPaths:
     def check(self, s: Settings) -> None:
         where = str(s.project_file)
         if is_inside(self.output, self.transcripts):
-            raise ConfigError("the output folder is inside the transcripts folder", file=where,
-                              fix="put output/ beside transcripts/, not in it")
+            raise ConfigError(
+                "the output folder is inside the transcripts folder",
+                file=where,
+                fix="put output/ beside transcripts/, not in it",
+            )
         if is_inside(self.private, self.output) or is_inside(self.output, self.private):
-            raise SafetyError("the private folder and the output folder overlap", file=where,
-                              fix="keep private/ (key, review report) apart from output/ (shareable)")
+            raise SafetyError(
+                "the private folder and the output folder overlap",
+                file=where,
+                fix="keep private/ (key, review report) apart from output/ (shareable)",
+            )
         for what, p in (("pseudonym key", self.key), ("review report", self.review_report)):
             if is_inside(p, self.output):
-                raise SafetyError(f"the {what} would be inside the output folder", file=where,
-                                  fix="point redact.key to the private folder")
+                raise SafetyError(
+                    f"the {what} would be inside the output folder",
+                    file=where,
+                    fix="point redact.key to the private folder",
+                )
         if not self.transcripts.is_dir():
-            raise InputError("transcripts folder not found", file=self.transcripts,
-                             fix=f"create it and add transcripts, or set 'transcripts:' in {PROJECT_FILE}")
+            raise InputError(
+                "transcripts folder not found",
+                file=self.transcripts,
+                fix=f"create it and add transcripts, or set 'transcripts:' in {PROJECT_FILE}",
+            )
 
 
 # --------------------------------------------------------------------------- run state
+
 
 def _load_state(path: Path) -> dict:
     try:
@@ -248,8 +266,13 @@ def _generic_table_spec(cb) -> str:
         "    cells: count",
     ]
     for n, theme in enumerate(cb.themes, start=2):
-        lines += [f"  - id: t{n}", f'    number: "{n}"', f"    title: {_yaml_str(theme.label)}",
-                  f"    theme: {theme.id}", "    by: category"]
+        lines += [
+            f"  - id: t{n}",
+            f'    number: "{n}"',
+            f"    title: {_yaml_str(theme.label)}",
+            f"    theme: {theme.id}",
+            "    by: category",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -308,18 +331,23 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     root = Path(root)
     project_file = root / PROJECT_FILE
     if project_file.exists() and not force:
-        raise UsageError("a study project already exists here", file=project_file,
-                         fix="use another folder, or --force to rewrite the scaffold files")
+        raise UsageError(
+            "a study project already exists here",
+            file=project_file,
+            fix="use another folder, or --force to rewrite the scaffold files",
+        )
     books = shipped_codebooks()
     if codebook in books:
         source, cb_name = books[codebook], codebook
     elif Path(codebook).is_file():
         source, cb_name = Path(codebook), Path(codebook).stem
     else:
-        raise UsageError(f"unknown codebook '{codebook}'",
-                         fix=f"use one of {', '.join(books) or '(none shipped)'} or a path to a codebook YAML")
+        raise UsageError(
+            f"unknown codebook '{codebook}'",
+            fix=f"use one of {', '.join(books) or '(none shipped)'} or a path to a codebook YAML",
+        )
     # validate before copying: a broken codebook must not start a study
-    from .codebook import load_codebook
+    from .coding.codebook import load_codebook
 
     cb = load_codebook(source)  # raises CodebookError with file:line
     created: list[Path] = []
@@ -358,6 +386,7 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
 
 # --------------------------------------------------------------------------- run
 
+
 def run_project(
     project: str | Path | None = None,
     *,
@@ -381,8 +410,11 @@ def run_project(
         from .readers import iter_inputs
 
         if next(iter(iter_inputs([paths.transcripts])), None) is None:
-            raise InputError("no transcripts found", file=paths.transcripts,
-                             fix="add .txt, .md, .docx, .vtt or .srt files (one per interview) and run again")
+            raise InputError(
+                "no transcripts found",
+                file=paths.transcripts,
+                fix="add .txt, .md, .docx, .vtt or .srt files (one per interview) and run again",
+            )
     summary = RunSummary()
     runners = {"redact": _stage_redact, "code": _stage_code, "tables": _stage_tables, "annex": _stage_annex}
     for stage in STAGES:
@@ -408,7 +440,10 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         labels=s.pick(None, "redact.labels"),
     )
     result = redact_corpus(
-        [paths.transcripts], paths.redacted, paths.key, opts,
+        [paths.transcripts],
+        paths.redacted,
+        paths.key,
+        opts,
         report_path=paths.review_report,
         on_progress=lambda phase, done, total: report("redact", done, total),
     )
@@ -424,8 +459,10 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     state["redact"] = {"documents": n, "outputs": outputs}
     message = f"{n} transcript(s) redacted into {paths.redacted}"
     if removed:
-        message += f"; removed the redacted copies of {len(removed)} transcript(s) no longer in {paths.transcripts}: " \
-                   + ", ".join(removed)
+        message += (
+            f"; removed the redacted copies of {len(removed)} transcript(s) no longer in {paths.transcripts}: "
+            + ", ".join(removed)
+        )
     return StageResult("redact", True, message, written, list(result.errors), private, list(result.warnings))
 
 
@@ -456,8 +493,8 @@ def _remove_stale_copies(paths: ProjectPaths, previous: list[str], current: set[
 def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
     if paths.codebook is None or not paths.codebook.is_file():
         return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
-    from .codebook import load_codebook
-    from .coding import check_unique_ids, update_segments_file
+    from .coding.codebook import load_codebook
+    from .coding.merge import check_unique_ids, update_segments_file
     from .readers import iter_inputs, read_document
 
     codebook = load_codebook(paths.codebook)
@@ -482,9 +519,16 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         report("code", len(inputs), len(inputs))
         return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
     recoded = {d.id for d in changed} | removed
-    update = update_segments_file(changed, codebook, paths.segments, unit=unit, model=s.pick(None, "model"),
-                                  xlsx=bool(s.pick(None, "code.xlsx")), recoded_documents=recoded,
-                                  on_progress=lambda doc_id, done, total: report("code", done, total))
+    update = update_segments_file(
+        changed,
+        codebook,
+        paths.segments,
+        unit=unit,
+        model=s.pick(None, "model"),
+        xlsx=bool(s.pick(None, "code.xlsx")),
+        recoded_documents=recoded,
+        on_progress=lambda doc_id, done, total: report("code", done, total),
+    )
     merged, written = update.merge.rows, update.written
     state["code"] = {"fingerprint": fingerprint, "documents": hashes}
     warnings = []
@@ -492,15 +536,21 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         warnings.append(
             f"{update.merge.unmatched} reviewed row(s) of {', '.join(update.merge.unmatched_documents)} were kept in "
             f"{paths.segments.name} though their text is no longer in the transcript (changed or removed): "
-            f"check them there, and delete them if the transcript is gone for good")
-    return StageResult("code", True, f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows",
-                       written, warnings=warnings)
+            f"check them there, and delete them if the transcript is gone for good"
+        )
+    return StageResult(
+        "code",
+        True,
+        f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows",
+        written,
+        warnings=warnings,
+    )
 
 
 def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
     if paths.table_spec is None or not paths.table_spec.is_file():
         return StageResult("tables", False, "skipped: no table spec (set 'tables: spec:' in qualkit.yaml)")
-    from .tables import write_table_set
+    from .tables.render import write_table_set
 
     report("tables", 0, 1)
     written = write_table_set(
@@ -521,7 +571,12 @@ def _stage_annex(s: Settings, paths: ProjectPaths, state: dict, report: Progress
     from .annex import build_annex
 
     report("annex", 0, 1)
-    out = build_annex(paths.annex_spec, paths.annex_out, template=paths.annex_template,
-                      key=paths.key if paths.key.is_file() else None, settings=s)
+    out = build_annex(
+        paths.annex_spec,
+        paths.annex_out,
+        template=paths.annex_template,
+        key=paths.key if paths.key.is_file() else None,
+        settings=s,
+    )
     report("annex", 1, 1)
     return StageResult("annex", True, f"annex written to {paths.annex_out}", [Path(out)])

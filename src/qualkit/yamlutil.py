@@ -34,9 +34,7 @@ def _construct_mapping(loader, node):
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -65,16 +63,21 @@ def load_yaml(path: str | Path, *, error: type[QualkitError] = ConfigError, what
     return loads_yaml(text, path=path, error=error, what=what)
 
 
-def loads_yaml(text: str, *, path: str | Path | None = None, error: type[QualkitError] = ConfigError,
-               what: str = "YAML file") -> Any:
+def loads_yaml(
+    text: str, *, path: str | Path | None = None, error: type[QualkitError] = ConfigError, what: str = "YAML file"
+) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = (exc.problem or exc.context or "syntax error").strip()
-        raise error(f"{what} is not valid YAML ({problem})", file=path, line=line,
-                    fix="fix the indentation or quoting on that line") from None
+        raise error(
+            f"{what} is not valid YAML ({problem})",
+            file=path,
+            line=line,
+            fix="fix the indentation or quoting on that line",
+        ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - defensive
         raise error(f"{what} is not valid YAML ({exc})", file=path, fix="check the file") from None
 
@@ -86,12 +89,23 @@ def line_of(mapping: Any, key: Any = None) -> int | None:
     return getattr(mapping, "line", None)
 
 
-def check_keys(mapping: Any, allowed: set[str] | frozenset[str], *, path, where: str,
-               error: type[QualkitError] = ConfigError, required: tuple[str, ...] = ()) -> None:
+def check_keys(
+    mapping: Any,
+    allowed: set[str] | frozenset[str],
+    *,
+    path,
+    where: str,
+    error: type[QualkitError] = ConfigError,
+    required: tuple[str, ...] = (),
+) -> None:
     """Unknown keys and missing required keys are errors naming file and line."""
     if not isinstance(mapping, dict):
-        raise error(f"{where} must be a mapping (key: value lines)", file=path, line=line_of(mapping),
-                    fix="indent its keys under it")
+        raise error(
+            f"{where} must be a mapping (key: value lines)",
+            file=path,
+            line=line_of(mapping),
+            fix="indent its keys under it",
+        )
     for key in mapping:
         if key not in allowed:
             import difflib
@@ -101,5 +115,4 @@ def check_keys(mapping: Any, allowed: set[str] | frozenset[str], *, path, where:
             raise error(f"unknown key '{key}' in {where}", file=path, line=line_of(mapping, key), fix=hint)
     for key in required:
         if key not in mapping or mapping[key] in (None, ""):
-            raise error(f"{where} has no '{key}'", file=path, line=line_of(mapping),
-                        fix=f"add '{key}: ...' to it")
+            raise error(f"{where} has no '{key}'", file=path, line=line_of(mapping), fix=f"add '{key}: ...' to it")

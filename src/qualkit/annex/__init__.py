@@ -6,7 +6,7 @@ and lists sections, each of one type:
 
 ``tables``        numbered frequency tables (from :mod:`qualkit.tables`) with
                   captions, repeated header rows, base-N / multi-response notes,
-                  optional grayscale bar charts (:mod:`qualkit.charts`);
+                  optional grayscale bar charts (:mod:`qualkit.annex.charts`);
 ``codebook``      theme, code, label, definition, when to use, when not to use, examples;
 ``quotes``        up to K quotes per code from accepted segments, each followed
                   by an attribution built from case attributes with a template;
@@ -43,8 +43,26 @@ from .spec import AnnexSpec, ChartOptions, Section, Story, TableItem, load_annex
 from .word import STYLE_FALLBACKS, TEMPLATE_NAME, default_template
 
 __all__ = [
-    "AnnexResult", "AnnexSpec", "ChartOptions", "KeyIdentifier", "LeakGuard", "LeakHit", "ProgressFn", "STYLE_FALLBACKS",
-    "Section", "Story", "TEMPLATE_NAME", "TableItem", "build_annex", "check_transcripts_folder", "column_needs",
-    "default_template", "load_annex_spec", "parse_annex_spec", "read_key_identifiers", "render_annex",
-    "select_quotes", "write_annex",
+    "AnnexResult",
+    "AnnexSpec",
+    "ChartOptions",
+    "KeyIdentifier",
+    "LeakGuard",
+    "LeakHit",
+    "ProgressFn",
+    "STYLE_FALLBACKS",
+    "Section",
+    "Story",
+    "TEMPLATE_NAME",
+    "TableItem",
+    "build_annex",
+    "check_transcripts_folder",
+    "column_needs",
+    "default_template",
+    "load_annex_spec",
+    "parse_annex_spec",
+    "read_key_identifiers",
+    "render_annex",
+    "select_quotes",
+    "write_annex",
 ]

@@ -16,6 +16,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 # =========================================================================== assembly
 
+
 @dataclass
 class AnnexResult:
     document: Any  # docx.Document, in memory
@@ -42,9 +43,15 @@ def _originals_from_settings(settings) -> Path | None:
     return settings.path(None, "transcripts")
 
 
-def render_annex(spec: AnnexSpec | str | Path, *, template: str | Path | None = None, key: str | Path | None = None,
-                 settings=None, original_transcripts: str | Path | None = None,
-                 on_progress: ProgressFn | None = None) -> AnnexResult:
+def render_annex(
+    spec: AnnexSpec | str | Path,
+    *,
+    template: str | Path | None = None,
+    key: str | Path | None = None,
+    settings=None,
+    original_transcripts: str | Path | None = None,
+    on_progress: ProgressFn | None = None,
+) -> AnnexResult:
     """Build the annex in memory; refuse (LeakError) if any text holds an original from *key*."""
     if not isinstance(spec, AnnexSpec):
         spec = load_annex_spec(spec, settings=settings)
@@ -87,12 +94,20 @@ def render_annex(spec: AnnexSpec | str | Path, *, template: str | Path | None = 
     cp.revision = 1
     import datetime as dt
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     cp.created = cp.modified = now
-    return AnnexResult(document=doc, tables=w.tables, figures=w.figures, quotes=w.quotes, stories=w.stories,
-                       sections=total, key_entries=len(guard.entries), texts_checked=guard.checked,
-                       warnings=list(dict.fromkeys(inputs.warnings)),
-                       missing_styles=sorted(w.missing_styles))
+    return AnnexResult(
+        document=doc,
+        tables=w.tables,
+        figures=w.figures,
+        quotes=w.quotes,
+        stories=w.stories,
+        sections=total,
+        key_entries=len(guard.entries),
+        texts_checked=guard.checked,
+        warnings=list(dict.fromkeys(inputs.warnings)),
+        missing_styles=sorted(w.missing_styles),
+    )
 
 
 def _scan_document(doc, guard: LeakGuard) -> None:
@@ -102,9 +117,14 @@ def _scan_document(doc, guard: LeakGuard) -> None:
         return
     parts = [("annex body", doc.element.body)]
     for s in doc.sections:
-        for kind, hf in (("header", s.header), ("footer", s.footer), ("first-page header", s.first_page_header),
-                         ("first-page footer", s.first_page_footer), ("even-page header", s.even_page_header),
-                         ("even-page footer", s.even_page_footer)):
+        for kind, hf in (
+            ("header", s.header),
+            ("footer", s.footer),
+            ("first-page header", s.first_page_header),
+            ("first-page footer", s.first_page_footer),
+            ("even-page header", s.even_page_header),
+            ("even-page footer", s.even_page_footer),
+        ):
             if not hf.is_linked_to_previous:
                 parts.append((f"template {kind}", hf._element))
     for name, el in parts:
@@ -126,13 +146,26 @@ def write_annex(result: AnnexResult, output: str | Path) -> Path:
     return output
 
 
-def build_annex(spec: AnnexSpec | str | Path, output: str | Path, *, template: str | Path | None = None,
-                key: str | Path | None = None, settings=None, original_transcripts: str | Path | None = None,
-                on_progress: ProgressFn | None = None) -> AnnexResult:
+def build_annex(
+    spec: AnnexSpec | str | Path,
+    output: str | Path,
+    *,
+    template: str | Path | None = None,
+    key: str | Path | None = None,
+    settings=None,
+    original_transcripts: str | Path | None = None,
+    on_progress: ProgressFn | None = None,
+) -> AnnexResult:
     """Render the annex of *spec* and write it to *output* (.docx); returns the result (``Path(result)`` = output)."""
     if Path(output).suffix.lower() != ".docx":
         raise UsageError("the annex output must end in .docx", file=output, fix="give --output annex.docx")
-    result = render_annex(spec, template=template, key=key, settings=settings,
-                          original_transcripts=original_transcripts, on_progress=on_progress)
+    result = render_annex(
+        spec,
+        template=template,
+        key=key,
+        settings=settings,
+        original_transcripts=original_transcripts,
+        on_progress=on_progress,
+    )
     write_annex(result, output)
     return result

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, LeakError
-from ..redact.fold import fold_text
+from ..textnorm import fold_text
 
 # =========================================================================== safety: key leaks
+
 
 def _fold_char_map(text: str) -> tuple[str, list[int] | None]:
     """Case- and diacritic-folded *text* (redaction's folding) and a map from folded offsets to original ones."""
@@ -50,8 +51,8 @@ def _match_rule(original: str, toks: tuple[str, ...]) -> tuple[str | None, bool]
     """(exact, capitalised) for a key original, as :func:`qualkit.redact.lexicon.is_common_word` decides."""
     if len(toks) != 1 or not toks[0].isalpha():
         return None, False
-    from ..redact.fold import has_diacritics
     from ..redact.lexicon import is_common_word
+    from ..textnorm import has_diacritics
 
     if not is_common_word(toks[0]):
         return None, False
@@ -69,14 +70,20 @@ def read_key_identifiers(path: str | Path) -> list[KeyIdentifier]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError("redaction key not found", file=path, fix="give --key PRIVATE/redaction-key.csv (written by qualkit redact)") from None
+        raise InputError(
+            "redaction key not found", file=path, fix="give --key PRIVATE/redaction-key.csv (written by qualkit redact)"
+        ) from None
     except UnicodeDecodeError:
         raise InputError("redaction key is not UTF-8 text", file=path, fix="save it as UTF-8 CSV") from None
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "original" not in fields:
-        raise InputError("redaction key has no 'original' column", file=path, line=1,
-                         fix="use the key written by qualkit redact (columns original,label,replacement,first_document)")
+        raise InputError(
+            "redaction key has no 'original' column",
+            file=path,
+            line=1,
+            fix="use the key written by qualkit redact (columns original,label,replacement,first_document)",
+        )
     out: list[KeyIdentifier] = []
     for row in reader:
         line = reader.line_num
@@ -87,8 +94,15 @@ def read_key_identifiers(path: str | Path) -> list[KeyIdentifier]:
         toks = _tokens(original)
         if toks:
             exact, capitalised = _match_rule(original, toks)
-            out.append(KeyIdentifier(toks, (row.get("label") or "").strip().upper() or "IDENTIFIER", line,
-                                     exact=exact, capitalised=capitalised))
+            out.append(
+                KeyIdentifier(
+                    toks,
+                    (row.get("label") or "").strip().upper() or "IDENTIFIER",
+                    line,
+                    exact=exact,
+                    capitalised=capitalised,
+                )
+            )
     return out
 
 
@@ -139,7 +153,7 @@ class LeakGuard:
         i = 0
         while self.allowed and i < len(words):
             for n in self.allowed_lengths:
-                if i + n <= len(words) and tuple(toks[i:i + n]) in self.allowed:
+                if i + n <= len(words) and tuple(toks[i : i + n]) in self.allowed:
                     for k in range(i, i + n):
                         masked[k] = True
                     i += n - 1
@@ -149,15 +163,15 @@ class LeakGuard:
         i = 0
         while i < len(words):
             for n in self.lengths:
-                if any(masked[i:i + n]):
+                if any(masked[i : i + n]):
                     continue
-                if i + n <= len(words) and tuple(toks[i:i + n]) in self.entries:
+                if i + n <= len(words) and tuple(toks[i : i + n]) in self.entries:
                     s, e = words[i][0], words[i + n - 1][1]
                     if orig is not None:
                         s, e = orig[s], (orig[e - 1] + 1 if e - 1 < len(orig) else len(text))
-                    if not self._spelling_ok(tuple(toks[i:i + n]), text[s:e]):
+                    if not self._spelling_ok(tuple(toks[i : i + n]), text[s:e]):
                         continue
-                    out.append((s, e, self.entries[tuple(toks[i:i + n])]))
+                    out.append((s, e, self.entries[tuple(toks[i : i + n])]))
                     i += n - 1
                     break
             i += 1
@@ -168,8 +182,10 @@ class LeakGuard:
         if rules is None:
             return True
         as_written = unicodedata.normalize("NFC", written).lower()
-        return any((exact is not None and as_written == exact) or (capitalised and written[:1].isupper())
-                   for exact, capitalised in rules)
+        return any(
+            (exact is not None and as_written == exact) or (capitalised and written[:1].isupper())
+            for exact, capitalised in rules
+        )
 
     def check(self, text: str, source: str, *, base: int = 0, file: str | None = None) -> None:
         """Record every identifier found in *text* (offsets shifted by *base*)."""
@@ -185,12 +201,19 @@ class LeakGuard:
         shown = "; ".join(f"{h.source} at offset {h.offset} ({h.label}, key line {h.key_line})" for h in self.hits[:5])
         more = f" and {len(self.hits) - 5} more" if len(self.hits) > 5 else ""
         lines = sorted({h.key_line for h in self.hits if h.key_line is not None})
-        entries = f" of {len(lines)} key entr{'y' if len(lines) == 1 else 'ies'} (key line{'' if len(lines) == 1 else 's'} " + \
-            ", ".join(str(x) for x in lines[:12]) + (", ..." if len(lines) > 12 else "") + ")" if lines else ""
+        entries = (
+            f" of {len(lines)} key entr{'y' if len(lines) == 1 else 'ies'} (key line{'' if len(lines) == 1 else 's'} "
+            + ", ".join(str(x) for x in lines[:12])
+            + (", ..." if len(lines) > 12 else "")
+            + ")"
+            if lines
+            else ""
+        )
         raise LeakError(
             f"the annex would contain {len(self.hits)} identifier(s){entries} from the redaction key: "
             f"{shown}{more}; nothing was written",
             file=first.file,
             fix="redact those documents again (qualkit redact) and re-code them, or correct the text at those "
-                "offsets; if a key entry is not an identifier (a redaction mistake) or is published on purpose "
-                "(e.g. a province in attributions), delete it from the key or list it under 'allow:' in the annex spec")
+            "offsets; if a key entry is not an identifier (a redaction mistake) or is published on purpose "
+            "(e.g. a province in attributions), delete it from the key or list it under 'allow:' in the annex spec",
+        )

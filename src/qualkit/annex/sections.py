@@ -14,6 +14,7 @@ from .word import Writer
 
 # =========================================================================== inputs
 
+
 @dataclass
 class Inputs:
     spec: AnnexSpec
@@ -77,15 +78,17 @@ def check_transcripts_folder(folder: Path, originals: Path | None, *, spec_path=
     if is_inside(folder, originals) or is_inside(originals, folder):
         raise SafetyError(
             "the annex's transcripts folder is (or holds) the ORIGINAL transcripts of the project",
-            file=spec_path, line=line,
-            fix="give the folder of redacted transcripts written by 'qualkit redact' (e.g. output/transcripts)")
+            file=spec_path,
+            line=line,
+            fix="give the folder of redacted transcripts written by 'qualkit redact' (e.g. output/transcripts)",
+        )
 
 
 def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
     from ..cases import read_cases
-    from ..codebook import load_codebook
+    from ..coding.codebook import load_codebook
+    from ..coding.segments import read_segments
     from ..readers import iter_inputs
-    from ..segments import read_segments
 
     need = _needs(spec)
     inputs = Inputs(spec=spec)
@@ -93,8 +96,9 @@ def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
     def required(attr: str, what: str, fix: str) -> Path:
         value = getattr(spec, attr)
         if value is None:
-            raise ConfigError(f"the annex needs {what} but the spec names none", file=spec.path,
-                              line=spec.line(attr), fix=fix)
+            raise ConfigError(
+                f"the annex needs {what} but the spec names none", file=spec.path, line=spec.line(attr), fix=fix
+            )
         return value
 
     if "cases" in need:
@@ -103,7 +107,9 @@ def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
         cases.attrs["path"] = str(inputs.cases_path)
         inputs.cases = cases
     if "segments" in need:
-        path = required("segments", "the coded segments", "add 'segments: output/segments.csv' at the top of the annex spec")
+        path = required(
+            "segments", "the coded segments", "add 'segments: output/segments.csv' at the top of the annex spec"
+        )
         seg = read_segments(path)
         seg.attrs["path"] = str(path)
         inputs.segments = seg
@@ -113,13 +119,19 @@ def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
         required("codebook", "the codebook", "add 'codebook: codebook.yaml' at the top of the annex spec")
     quotes = any(s.type == "quotes" for s in spec.sections)
     if "transcripts" in need or (quotes and spec.transcripts is not None):
-        folder = required("transcripts", "the folder of redacted transcripts",
-                          "add 'transcripts: output/transcripts' (the redacted copies) at the top of the annex spec")
+        folder = required(
+            "transcripts",
+            "the folder of redacted transcripts",
+            "add 'transcripts: output/transcripts' (the redacted copies) at the top of the annex spec",
+        )
         check_transcripts_folder(folder, originals, spec_path=spec.path, line=spec.line("transcripts"))
         if not folder.is_dir():
             if "transcripts" in need or "transcripts" in spec.lines:
-                raise InputError("redacted transcripts folder not found", file=folder,
-                                 fix="run 'qualkit redact' first or correct 'transcripts:' in the annex spec")
+                raise InputError(
+                    "redacted transcripts folder not found",
+                    file=folder,
+                    fix="run 'qualkit redact' first or correct 'transcripts:' in the annex spec",
+                )
         else:
             for inp in iter_inputs([folder]):
                 doc_id = inp.path.stem
@@ -129,19 +141,30 @@ def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
                     inputs.documents.setdefault(f"!dup:{doc_id}", inp.path)
                 inputs.documents.setdefault(doc_id, inp.path)
     if quotes and not inputs.documents:
-        inputs.warnings.append("quotes were taken from the segments' text column without checking them against "
-                               "the redacted transcripts (give 'transcripts:' in the annex spec)")
+        inputs.warnings.append(
+            "quotes were taken from the segments' text column without checking them against "
+            "the redacted transcripts (give 'transcripts:' in the annex spec)"
+        )
     return inputs
 
 
 # =========================================================================== templates (attributions)
 
+
 def _fields_of(template: str) -> list[str]:
     return [name for _l, name, _s, _c in string.Formatter().parse(template) if name]
 
 
-def _fill(templates: list[str], values: dict[str, str], *, missing: str, case_id: str, inputs: Inputs,
-          spec_line: int | None, what: str) -> str | None:
+def _fill(
+    templates: list[str],
+    values: dict[str, str],
+    *,
+    missing: str,
+    case_id: str,
+    inputs: Inputs,
+    spec_line: int | None,
+    what: str,
+) -> str | None:
     """The first template whose fields all have a value; None = skip; error when none fits."""
     cols = set(inputs.cases.columns) if inputs.cases is not None else set()
     for t in templates:
@@ -150,9 +173,12 @@ def _fill(templates: list[str], values: dict[str, str], *, missing: str, case_id
             import difflib
 
             close = difflib.get_close_matches(unknown[0], sorted(cols | ATTRIBUTION_FIELDS), n=1)
-            raise ConfigError(f"{what} uses {{{unknown[0]}}}, which is not a column of the cases file",
-                              file=inputs.spec.path, line=spec_line,
-                              fix=(f"did you mean {{{close[0]}}}? " if close else "") + "columns are: " + ", ".join(sorted(cols)))
+            raise ConfigError(
+                f"{what} uses {{{unknown[0]}}}, which is not a column of the cases file",
+                file=inputs.spec.path,
+                line=spec_line,
+                fix=(f"did you mean {{{close[0]}}}? " if close else "") + "columns are: " + ", ".join(sorted(cols)),
+            )
     for t in templates:
         names = _fields_of(t)
         if all(_present(values.get(n)) for n in names):
@@ -163,10 +189,13 @@ def _fill(templates: list[str], values: dict[str, str], *, missing: str, case_id
         t = templates[0]
         return t.format(**{n: (values.get(n) if _present(values.get(n)) else missing) for n in _fields_of(t)})
     absent = [n for n in _fields_of(templates[-1]) if not _present(values.get(n))]
-    raise InputError(f"case '{case_id}' has no value for '{absent[0]}', needed by the {what}",
-                     file=inputs.cases_path, line=inputs.case_line(case_id),
-                     fix=f"fill it in, add a shorter fallback template to the {what} list, or set 'missing: skip' or "
-                         f"'missing: \"unknown\"' in the section (line {spec_line} of {inputs.spec.path})")
+    raise InputError(
+        f"case '{case_id}' has no value for '{absent[0]}', needed by the {what}",
+        file=inputs.cases_path,
+        line=inputs.case_line(case_id),
+        fix=f"fill it in, add a shorter fallback template to the {what} list, or set 'missing: skip' or "
+        f"'missing: \"unknown\"' in the section (line {spec_line} of {inputs.spec.path})",
+    )
 
 
 def _present(v) -> bool:
@@ -192,8 +221,9 @@ def _norm(text: str) -> str:
 
 
 def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> None:
-    from ..charts import chart_data, render_bar_chart
-    from ..tables import TOTAL_CASES, build_table, display_grid, footer_lines
+    from ..tables.build import TOTAL_CASES, build_table
+    from ..tables.render import display_grid, footer_lines
+    from .charts import chart_data, render_bar_chart
 
     for item in sec.tables:
         table = build_table(item.spec, inputs.segments if item.spec.theme else None, inputs.cases, inputs.codebook)
@@ -201,15 +231,24 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
             inputs.warnings.append(f"table {item.spec.id}: {warning}")
         cells = item.cells or item.spec.effective_cells
         headers, body, _footer = display_grid(table, cells)
-        title = item.spec.title or re.sub(r"^Table [^ ]+\. ", "", table.heading)  # untitled: 'Family experiences by group'
+        title = item.spec.title or re.sub(
+            r"^Table [^ ]+\. ", "", table.heading
+        )  # untitled: 'Family experiences by group'
         w.caption(spec.table_caption, "Table", str(item.spec.number), title, source=f"caption of table {item.spec.id}")
         if item.spec.caption:
             w.paragraph(item.spec.caption, "Table Description", source=f"caption of table {item.spec.id}")
         ncols = len(headers)
         shares, chars = column_needs(headers, body)
         fraction = chars * 0.21 / (w.text_width / 360000)  # ~0.21 cm per character at 9 pt; EMU -> cm
-        w.table(headers, body, source=f"table {item.spec.id}", widths=shares, fraction=max(0.6, fraction),
-                numeric=[False] + [True] * (ncols - 1), total_row=table.rows[-1] == TOTAL_CASES)
+        w.table(
+            headers,
+            body,
+            source=f"table {item.spec.id}",
+            widths=shares,
+            fraction=max(0.6, fraction),
+            numeric=[False] + [True] * (ncols - 1),
+            total_row=table.rows[-1] == TOTAL_CASES,
+        )
         lines = footer_lines(table)
         if cells != table.spec.effective_cells:
             pct_line = "Percentages: share of the column total, one decimal, rounded half up."
@@ -224,12 +263,22 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
             opts = item.chart
             unknown = [c for c in (opts.columns or []) if c not in table.columns]
             if unknown:
-                raise ConfigError(f"chart of table {item.spec.id}: no column '{unknown[0]}'", file=spec.path,
-                                  line=item.line, fix="columns are the table's 'by' values: " + ", ".join(table.columns))
+                raise ConfigError(
+                    f"chart of table {item.spec.id}: no column '{unknown[0]}'",
+                    file=spec.path,
+                    line=item.line,
+                    fix="columns are the table's 'by' values: " + ", ".join(table.columns),
+                )
             w.figures += 1
             ctitle = opts.title or title
-            data = chart_data(table, values=opts.values, no_response=opts.no_response, total=opts.total,
-                              columns=opts.columns, title=ctitle)
+            data = chart_data(
+                table,
+                values=opts.values,
+                no_response=opts.no_response,
+                total=opts.total,
+                columns=opts.columns,
+                title=ctitle,
+            )
             for t in data.categories + data.series:
                 w.guard.check(t, f"chart of table {item.spec.id}")
             w.paragraph("", "Normal", source="spacing")
@@ -242,6 +291,7 @@ def column_needs(headers: list[str], body: list[list[str]]) -> tuple[list[float]
 
     The label column gets what its longest label needs (up to ~45 characters), a
     number column what its longest header word or cell needs."""
+
     def longest_word(text: str) -> int:
         return max((len(x) for x in str(text).split()), default=1)
 
@@ -262,12 +312,20 @@ def _render_codebook(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -
         known = {t.id: t for t in cb.themes}
         bad = [t for t in sec.themes if t not in known]
         if bad:
-            raise ConfigError(f"codebook section: no theme '{bad[0]}' in codebook '{cb.id}'", file=spec.path,
-                              line=sec.lines.get("themes", sec.line), fix="themes are: " + ", ".join(known))
+            raise ConfigError(
+                f"codebook section: no theme '{bad[0]}' in codebook '{cb.id}'",
+                file=spec.path,
+                line=sec.lines.get("themes", sec.line),
+                fix="themes are: " + ", ".join(known),
+            )
         themes = [known[t] for t in sec.themes]
     if cb.title and not sec.intro:
-        w.paragraph(f"Codebook: {cb.title}" + (f" (version {cb.version})" if cb.version else ""), "Normal",
-                    source="codebook title", file=str(cb.path))
+        w.paragraph(
+            f"Codebook: {cb.title}" + (f" (version {cb.version})" if cb.version else ""),
+            "Normal",
+            source="codebook title",
+            file=str(cb.path),
+        )
     headers = ["Code", "Label", "Definition", "When to use", "When not to use", "Example"]
     longest = max([len(c.path.split(".", 1)[1]) for c in _iter_codes(themes)] + [8])
     code_share = min(0.24, max(0.12, (longest + 2) * 0.19 / (w.text_width / 360000)))
@@ -283,12 +341,28 @@ def _render_codebook(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -
             rel = code.path.split(".", 1)[1]
             indent = "\u00a0\u00a0" * (code.depth - 1)
             examples = code.examples if sec.max_examples is None else code.examples[: sec.max_examples]
-            rows.append([indent + rel, code.label, code.definition, code.when_to_use, code.when_not_to_use,
-                         "\n".join(f"“{e}”" for e in examples)])
-    w.table(headers, rows, source=f"codebook {cb.id}", widths=[code_share, 0.12, rest, rest, rest, rest],
-            numeric=[False] * 6, total_row=False, band_rows=bands)
-    w.paragraph(f"{sum(1 for _ in _iter_codes(themes))} codes in {len(themes)} theme(s).", "Table Note",
-                source="codebook note")
+            rows.append(
+                [
+                    indent + rel,
+                    code.label,
+                    code.definition,
+                    code.when_to_use,
+                    code.when_not_to_use,
+                    "\n".join(f"“{e}”" for e in examples),
+                ]
+            )
+    w.table(
+        headers,
+        rows,
+        source=f"codebook {cb.id}",
+        widths=[code_share, 0.12, rest, rest, rest, rest],
+        numeric=[False] * 6,
+        total_row=False,
+        band_rows=bands,
+    )
+    w.paragraph(
+        f"{sum(1 for _ in _iter_codes(themes))} codes in {len(themes)} theme(s).", "Table Note", source="codebook note"
+    )
 
 
 def _iter_codes(themes):
@@ -305,24 +379,34 @@ def _expand_codes(sec: Section, inputs: Inputs, spec: AnnexSpec) -> list[str]:
                 import difflib
 
                 close = difflib.get_close_matches(c, cb.code_paths, n=1)
-                raise ConfigError(f"quotes section: no code '{c}' in codebook '{cb.id}'", file=spec.path,
-                                  line=sec.lines.get("codes", sec.line),
-                                  fix=f"did you mean '{close[0]}'?" if close else "use theme.code ids from the codebook")
+                raise ConfigError(
+                    f"quotes section: no code '{c}' in codebook '{cb.id}'",
+                    file=spec.path,
+                    line=sec.lines.get("codes", sec.line),
+                    fix=f"did you mean '{close[0]}'?" if close else "use theme.code ids from the codebook",
+                )
             out.append(c)
         else:
             if cb is not None:
                 try:
                     theme = cb.theme(c)
                 except KeyError:
-                    raise ConfigError(f"quotes section: '{c}' is neither a code (theme.code) nor a theme of codebook "
-                                      f"'{cb.id}'", file=spec.path, line=sec.lines.get("codes", sec.line),
-                                      fix="themes are: " + ", ".join(t.id for t in cb.themes)) from None
+                    raise ConfigError(
+                        f"quotes section: '{c}' is neither a code (theme.code) nor a theme of codebook '{cb.id}'",
+                        file=spec.path,
+                        line=sec.lines.get("codes", sec.line),
+                        fix="themes are: " + ", ".join(t.id for t in cb.themes),
+                    ) from None
                 out += [code.path for code in theme.codes]
             else:
                 found = sorted({x for x in inputs.segments["code"] if x.startswith(c + ".") and x.count(".") == 1})
                 if not found:
-                    raise ConfigError(f"quotes section: no segment is coded with a code of '{c}'", file=spec.path,
-                                      line=sec.lines.get("codes", sec.line), fix="check the id, or give 'codebook:'")
+                    raise ConfigError(
+                        f"quotes section: no segment is coded with a code of '{c}'",
+                        file=spec.path,
+                        line=sec.lines.get("codes", sec.line),
+                        fix="check the id, or give 'codebook:'",
+                    )
                 out += found
     return list(dict.fromkeys(out))
 
@@ -361,8 +445,12 @@ def select_quotes(sec: Section, inputs: Inputs, spec: AnnexSpec) -> dict[str, li
             line = int(idx) + 2
             case_id = str(r["case_id"])
             if inputs.cases is not None and case_id not in inputs.cases.index:
-                raise InputError(f"case '{case_id}' of a quoted segment is not in the cases file", file=seg_path, line=line,
-                                 fix="add the respondent to the cases file or correct the segment's document/case")
+                raise InputError(
+                    f"case '{case_id}' of a quoted segment is not in the cases file",
+                    file=seg_path,
+                    line=line,
+                    fix="add the respondent to the cases file or correct the segment's document/case",
+                )
             text, start, raw = _quote_text(r, inputs, seg_path, line, sec)
             if text is None:
                 continue
@@ -379,11 +467,24 @@ def select_quotes(sec: Section, inputs: Inputs, spec: AnnexSpec) -> dict[str, li
                 if key in seen_text or per_case.get(case_id, 0) != rnd:
                     continue
                 values = _case_values(inputs, case_id)
-                values.update({"case": case_id, "document": document, "code": code,
-                               "code_label": cb.label_of(code) if cb is not None else code,
-                               "theme_label": _theme_label(cb, code)})
-                attribution = _fill(sec.attribution, values, missing=sec.missing, case_id=case_id, inputs=inputs,
-                                    spec_line=sec.lines.get("attribution", sec.line), what="attribution")
+                values.update(
+                    {
+                        "case": case_id,
+                        "document": document,
+                        "code": code,
+                        "code_label": cb.label_of(code) if cb is not None else code,
+                        "theme_label": _theme_label(cb, code),
+                    }
+                )
+                attribution = _fill(
+                    sec.attribution,
+                    values,
+                    missing=sec.missing,
+                    case_id=case_id,
+                    inputs=inputs,
+                    spec_line=sec.lines.get("attribution", sec.line),
+                    what="attribution",
+                )
                 if attribution is None:
                     continue
                 seen_text.add(key)
@@ -413,8 +514,11 @@ def _quote_text(r, inputs: Inputs, seg_path, line: int, sec: Section) -> tuple[s
     if not inputs.documents:
         return (_norm(given) or None), start, given
     if f"!dup:{doc_id}" in inputs.documents:
-        raise InputError(f"document '{doc_id}' exists twice in the redacted transcripts folder (two formats)",
-                         file=inputs.documents[doc_id], fix="keep one file per document id")
+        raise InputError(
+            f"document '{doc_id}' exists twice in the redacted transcripts folder (two formats)",
+            file=inputs.documents[doc_id],
+            fix="keep one file per document id",
+        )
     doc = inputs.document(doc_id)
     if doc is None:  # not verifiable against redacted text: never printed
         inputs.unverified.add(doc_id)
@@ -436,8 +540,10 @@ def _quote_text(r, inputs: Inputs, seg_path, line: int, sec: Section) -> tuple[s
         if _norm(given) not in key:
             raise SafetyError(
                 f"the text of a quoted segment (document '{doc_id}') is not in the redacted transcript",
-                file=seg_path, line=line,
-                fix="code the redacted transcripts (not the originals), or correct the row's text and offsets")
+                file=seg_path,
+                line=line,
+                fix="code the redacted transcripts (not the originals), or correct the row's text and offsets",
+            )
         text = given
         at = doc.text.find(given) if given in doc.text else None
     if sec.respondents_only and at is not None and doc.turns:
@@ -452,8 +558,10 @@ def _render_quotes(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
     quotes = select_quotes(sec, inputs, spec)
     if inputs.unverified:
         n = len(inputs.unverified)
-        inputs.warnings.append(f"quotes: segments of {n} document(s) not in the redacted transcripts folder "
-                               f"{spec.transcripts} were left out (e.g. {sorted(inputs.unverified)[0]})")
+        inputs.warnings.append(
+            f"quotes: segments of {n} document(s) not in the redacted transcripts folder "
+            f"{spec.transcripts} were left out (e.g. {sorted(inputs.unverified)[0]})"
+        )
     cb = inputs.codebook
     for code, items in quotes.items():
         label = cb.label_of(code) if cb is not None else code
@@ -464,34 +572,57 @@ def _render_quotes(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
             continue
         for q in items:
             shown = f"“{q.text}”" if sec.quote_marks else q.text
-            src_file = str(inputs.documents[q.document]) if q.document in inputs.documents else str(inputs.segments.attrs.get("path"))
-            where = f"quote from document {q.document}" if q.start is not None else \
-                f"quote from document {q.document} (segments row {q.row}, offset in the quote)"
+            src_file = (
+                str(inputs.documents[q.document])
+                if q.document in inputs.documents
+                else str(inputs.segments.attrs.get("path"))
+            )
+            where = (
+                f"quote from document {q.document}"
+                if q.start is not None
+                else f"quote from document {q.document} (segments row {q.row}, offset in the quote)"
+            )
             before = len(w.guard.hits)
             w.guard.check(q.raw or q.text, where, base=q.start or 0, file=src_file)
             if len(w.guard.hits) == before:
                 w.guard.check(q.text, where + " (as printed)", base=q.start or 0, file=src_file)
             p = w.paragraph(shown, "Quote", check=False)
             p.paragraph_format.keep_with_next = True
-            w.paragraph(q.attribution, "Attribution", source=f"attribution of case {q.case}", file=str(inputs.cases_path))
+            w.paragraph(
+                q.attribution, "Attribution", source=f"attribution of case {q.case}", file=str(inputs.cases_path)
+            )
             w.quotes += 1
 
 
 def _render_stories(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> None:
     for i, st in enumerate(sec.stories):
         if f"!dup:{st.document}" in inputs.documents:
-            raise InputError(f"document '{st.document}' exists twice in the redacted transcripts folder",
-                             file=inputs.documents[st.document], fix="keep one file per document id")
+            raise InputError(
+                f"document '{st.document}' exists twice in the redacted transcripts folder",
+                file=inputs.documents[st.document],
+                fix="keep one file per document id",
+            )
         doc = inputs.document(st.document)
         if doc is None:
-            raise InputError(f"life story '{st.document}' is not in the redacted transcripts folder", file=spec.path,
-                             line=st.line, fix=f"redact it into {spec.transcripts} first, or correct 'document:'")
+            raise InputError(
+                f"life story '{st.document}' is not in the redacted transcripts folder",
+                file=spec.path,
+                line=st.line,
+                fix=f"redact it into {spec.transcripts} first, or correct 'document:'",
+            )
         case_id = st.case or st.document
         values = _case_values(inputs, case_id) if inputs.cases is not None else {}
         values.update({"case": case_id, "document": st.document, "pseudonym": st.pseudonym})
         template = st.heading or sec.story_heading
-        heading = _fill([template], values, missing=sec.missing if sec.missing != "skip" else "error", case_id=case_id,
-                        inputs=inputs, spec_line=st.line, what="story heading")
+        heading = _fill(
+            [template],
+            values,
+            missing=sec.missing if sec.missing != "skip" else "error",
+            case_id=case_id,
+            inputs=inputs,
+            spec_line=st.line,
+            what="story heading",
+        )
         if i:
             w.page_break()
         w.heading(heading or st.pseudonym, 2, source=f"heading of life story {st.document}")
@@ -503,31 +634,39 @@ def _render_stories(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) ->
                 spoken[t.speaker] = spoken.get(t.speaker, 0) + (t.end - t.text_start)
         if st.speaker is not None:
             if st.speaker not in spoken:
-                raise InputError(f"life story '{st.document}': no respondent turn has the label '{st.speaker}'",
-                                 file=spec.path, line=st.line,
-                                 fix="use the respondent's label as written in the redacted transcript, or leave "
-                                     "'speaker:' out (the respondent who speaks most)")
+                raise InputError(
+                    f"life story '{st.document}': no respondent turn has the label '{st.speaker}'",
+                    file=spec.path,
+                    line=st.line,
+                    fix="use the respondent's label as written in the redacted transcript, or leave "
+                    "'speaker:' out (the respondent who speaks most)",
+                )
             main = st.speaker
         else:
             main = max(spoken, key=lambda k: spoken[k]) if spoken else None
         others = sum(1 for t in doc.turns if t.role == "respondent" and t.speaker != main)
         if others:
-            inputs.warnings.append(f"life story {st.document}: {others} turn(s) of other speakers left out "
-                                   f"(choose with 'speaker:')")
+            inputs.warnings.append(
+                f"life story {st.document}: {others} turn(s) of other speakers left out (choose with 'speaker:')"
+            )
         written = 0
         for turn in doc.turns:
             if turn.role == "metadata" or (turn.role == "interviewer" and not sec.interviewer):
                 continue
             if turn.role == "respondent" and turn.speaker != main:
                 continue
-            body = doc.text[turn.text_start:turn.end]
+            body = doc.text[turn.text_start : turn.end]
             if doc.format in ("vtt", "srt"):
                 body = _TAG_RE.sub("", body)
             parts = [x.strip() for x in body.replace("\r", "").split("\n") if x.strip()]
             if not parts:
                 continue
-            w.guard.check(doc.text[turn.text_start:turn.end], f"document {st.document}", base=turn.text_start,
-                          file=str(doc.path))
+            w.guard.check(
+                doc.text[turn.text_start : turn.end],
+                f"document {st.document}",
+                base=turn.text_start,
+                file=str(doc.path),
+            )
             label = (turn.speaker or "Interviewer") if turn.role == "interviewer" else ""
             if label:
                 w.guard.check(label, f"document {st.document}", base=turn.label_start or turn.start, file=str(doc.path))
@@ -545,7 +684,7 @@ def _render_stories(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) ->
 
 
 def _render_text(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> None:
-    for k, para in enumerate(sec.text):
+    for para in sec.text:
         w.paragraph(para, "Normal", source=f"text of section line {sec.line}")
 
 

@@ -13,18 +13,59 @@ from ..yamlutil import LineDict, LineList, check_keys, line_of, load_yaml
 
 SECTION_TYPES = ("tables", "respondents", "codebook", "quotes", "life_stories", "text")
 
-TOP_KEYS = frozenset({
-    "title", "subtitle", "author", "segments", "cases", "codebook", "tables", "transcripts",
-    "table_caption", "figure_caption", "allow", "include_suggested", "sections",
-})
+TOP_KEYS = frozenset(
+    {
+        "title",
+        "subtitle",
+        "author",
+        "segments",
+        "cases",
+        "codebook",
+        "tables",
+        "transcripts",
+        "table_caption",
+        "figure_caption",
+        "allow",
+        "include_suggested",
+        "sections",
+    }
+)
 COMMON_KEYS = frozenset({"type", "heading", "intro", "new_page", "landscape"})
 SECTION_KEYS = {
     "tables": COMMON_KEYS | {"tables", "chart", "cells"},
-    "respondents": COMMON_KEYS | {"rows", "columns", "number", "title", "caption", "where", "labels", "headers",
-                                  "order", "by_order", "cells", "percent", "unit", "notes", "row_header", "chart"},
+    "respondents": COMMON_KEYS
+    | {
+        "rows",
+        "columns",
+        "number",
+        "title",
+        "caption",
+        "where",
+        "labels",
+        "headers",
+        "order",
+        "by_order",
+        "cells",
+        "percent",
+        "unit",
+        "notes",
+        "row_header",
+        "chart",
+    },
     "codebook": COMMON_KEYS | {"themes", "max_examples"},
-    "quotes": COMMON_KEYS | {"codes", "max_per_code", "per_case", "attribution", "missing", "include_suggested",
-                             "min_chars", "max_chars", "respondents_only", "quote_marks"},
+    "quotes": COMMON_KEYS
+    | {
+        "codes",
+        "max_per_code",
+        "per_case",
+        "attribution",
+        "missing",
+        "include_suggested",
+        "min_chars",
+        "max_chars",
+        "respondents_only",
+        "quote_marks",
+    },
     "life_stories": COMMON_KEYS | {"stories", "interviewer", "story_heading", "missing"},
     "text": COMMON_KEYS | {"text"},
 }
@@ -39,6 +80,7 @@ DEFAULT_STORY_HEADING = "{pseudonym}"
 ATTRIBUTION_FIELDS = frozenset({"case", "document", "code", "code_label", "theme_label", "pseudonym"})
 
 # =========================================================================== the spec
+
 
 @dataclass
 class ChartOptions:
@@ -149,7 +191,9 @@ def _int(value, *, path, line, what: str, default: int | None, minimum: int = 0)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _err(f"'{what}' must be a whole number of at least {minimum}", path, line, f"write {what}: {max(minimum, 1)}")
+        raise _err(
+            f"'{what}' must be a whole number of at least {minimum}", path, line, f"write {what}: {max(minimum, 1)}"
+        )
     return value
 
 
@@ -183,14 +227,22 @@ def _check_template(template: str, *, path, line, what: str, extra: Iterable[str
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise _err(f"'{what}' is not a valid template ({exc})", path, line,
-                   "write fields as {name}; double the braces ({{ }}) for a literal brace") from None
+        raise _err(
+            f"'{what}' is not a valid template ({exc})",
+            path,
+            line,
+            "write fields as {name}; double the braces ({{ }}) for a literal brace",
+        ) from None
     for _literal, name, spec, conv in parsed:
         if name is None:
             continue
         if not name or not re.match(r"^[A-Za-z_][\w ]*$", name) or spec or conv:
-            raise _err(f"'{what}' has a field '{{{name}}}' that cannot be used", path, line,
-                       "write fields as {column_name} (a column of the cases file), without ':' or '!'")
+            raise _err(
+                f"'{what}' has a field '{{{name}}}' that cannot be used",
+                path,
+                line,
+                "write fields as {column_name} (a column of the cases file), without ':' or '!'",
+            )
         names.append(name)
     return names
 
@@ -201,20 +253,30 @@ def _chart(value, *, path, line) -> ChartOptions | None:
     if value is True:
         return ChartOptions()
     if not isinstance(value, dict):
-        raise _err("'chart' must be true, false or a mapping", path, line,
-                   "write chart: true, or chart: {values: percent, no_response: false}")
+        raise _err(
+            "'chart' must be true, false or a mapping",
+            path,
+            line,
+            "write chart: true, or chart: {values: percent, no_response: false}",
+        )
     check_keys(value, CHART_KEYS, path=path, where="'chart'")
     values = _str(value.get("values"), path=path, line=line_of(value, "values"), what="values") or "auto"
     if values not in ("auto", "count", "percent"):
-        raise _err(f"unknown chart values '{values}'", path, line_of(value, "values"), "use values: count, percent or auto")
+        raise _err(
+            f"unknown chart values '{values}'", path, line_of(value, "values"), "use values: count, percent or auto"
+        )
     width = value.get("width_cm", 15.5)
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not 4 <= width <= 26:
         raise _err("'width_cm' must be a number from 4 to 26", path, line_of(value, "width_cm"), "write width_cm: 15")
     total = value.get("total")
     return ChartOptions(
         values=values,
-        no_response=_bool(value.get("no_response"), path=path, line=line_of(value, "no_response"), what="no_response", default=False),
-        total=None if total is None else _bool(total, path=path, line=line_of(value, "total"), what="total", default=False),
+        no_response=_bool(
+            value.get("no_response"), path=path, line=line_of(value, "no_response"), what="no_response", default=False
+        ),
+        total=None
+        if total is None
+        else _bool(total, path=path, line=line_of(value, "total"), what="total", default=False),
         columns=_str_list(value.get("columns"), path=path, line=line_of(value, "columns"), what="columns") or None,
         title=_str(value.get("title"), path=path, line=line_of(value, "title"), what="title") or None,
         width_cm=float(width),
@@ -224,7 +286,7 @@ def _chart(value, *, path, line) -> ChartOptions | None:
 def _cells(value, *, path, line) -> str | None:
     cells = _str(value, path=path, line=line, what="cells") or None
     if cells not in (None, "count", "n_pct"):
-        raise _err(f"unknown cells '{cells}'", path, line, "use cells: count (numbers) or cells: n_pct (\"n (x%)\")")
+        raise _err(f"unknown cells '{cells}'", path, line, 'use cells: count (numbers) or cells: n_pct ("n (x%)")')
     return cells
 
 
@@ -243,7 +305,7 @@ def _sub_mapping(raw: LineDict, keys: Iterable[str], rename: dict[str, str] | No
 
 
 def _inline_table(raw: LineDict, path: Path):
-    from ..tablespec import parse_table_specs
+    from ..tables.spec import parse_table_specs
 
     lst = LineList([raw])
     lst.line = line_of(raw)
@@ -251,16 +313,26 @@ def _inline_table(raw: LineDict, path: Path):
     return parse_table_specs(lst, path)[0]
 
 
-def _parse_section(raw, *, path: Path, index: int, table_specs: list | None, tables_path: Path | None,
-                   include_suggested: bool) -> Section:
+def _parse_section(
+    raw, *, path: Path, index: int, table_specs: list | None, tables_path: Path | None, include_suggested: bool
+) -> Section:
     where = f"section {index + 1}"
     if not isinstance(raw, dict):
-        raise _err(f"{where} must be a mapping", path, line_of(raw), "start it with '- type: tables' (or codebook, quotes, ...)")
+        raise _err(
+            f"{where} must be a mapping",
+            path,
+            line_of(raw),
+            "start it with '- type: tables' (or codebook, quotes, ...)",
+        )
     stype = raw.get("type")
     if stype not in SECTION_TYPES:
         shown = f"'{stype}'" if stype is not None else "no type"
-        raise _err(f"{where} has {shown}", path, line_of(raw, "type") if "type" in raw else line_of(raw),
-                   "give 'type:' one of " + ", ".join(SECTION_TYPES))
+        raise _err(
+            f"{where} has {shown}",
+            path,
+            line_of(raw, "type") if "type" in raw else line_of(raw),
+            "give 'type:' one of " + ", ".join(SECTION_TYPES),
+        )
     check_keys(raw, SECTION_KEYS[stype], path=path, where=f"{where} ({stype})")
     ln = lambda k: line_of(raw, k)  # noqa: E731
     sec = Section(
@@ -268,7 +340,9 @@ def _parse_section(raw, *, path: Path, index: int, table_specs: list | None, tab
         heading=_str(raw.get("heading"), path=path, line=ln("heading"), what="heading"),
         intro=_str_list(raw.get("intro"), path=path, line=ln("intro"), what="intro"),
         new_page=_bool(raw.get("new_page"), path=path, line=ln("new_page"), what="new_page", default=None),
-        landscape=_bool(raw.get("landscape"), path=path, line=ln("landscape"), what="landscape", default=stype == "codebook"),
+        landscape=_bool(
+            raw.get("landscape"), path=path, line=ln("landscape"), what="landscape", default=stype == "codebook"
+        ),
         line=line_of(raw),
         lines=dict(getattr(raw, "lines", {}) or {}),
     )
@@ -277,60 +351,124 @@ def _parse_section(raw, *, path: Path, index: int, table_specs: list | None, tab
         default_cells = _cells(raw.get("cells"), path=path, line=ln("cells"))
         items = raw.get("tables")
         if not isinstance(items, list) or not items:
-            raise _err(f"{where} (tables) needs a 'tables' list", path, ln("tables") if "tables" in raw else sec.line,
-                       "list table ids or numbers from the table spec (tables: [t23, \"24\"]) or inline tables")
+            raise _err(
+                f"{where} (tables) needs a 'tables' list",
+                path,
+                ln("tables") if "tables" in raw else sec.line,
+                'list table ids or numbers from the table spec (tables: [t23, "24"]) or inline tables',
+            )
         for i, item in enumerate(items):
             item_line = items.lines[i] if isinstance(items, LineList) else sec.line
-            sec.tables.append(_table_item(item, path=path, line=item_line, table_specs=table_specs,
-                                          tables_path=tables_path, default_chart=default_chart,
-                                          default_cells=default_cells))
+            sec.tables.append(
+                _table_item(
+                    item,
+                    path=path,
+                    line=item_line,
+                    table_specs=table_specs,
+                    tables_path=tables_path,
+                    default_chart=default_chart,
+                    default_cells=default_cells,
+                )
+            )
     elif stype == "respondents":
         if not raw.get("rows"):
-            raise _err(f"{where} (respondents) has no 'rows'", path, sec.line,
-                       "give rows: <cases column> (e.g. province) and optionally columns: <cases column>")
-        inline = _sub_mapping(raw, ["rows", "columns", "number", "title", "caption", "where", "labels", "headers",
-                                    "order", "by_order", "cells", "percent", "unit", "notes", "row_header"],
-                              {"rows": "attribute", "columns": "by"})
+            raise _err(
+                f"{where} (respondents) has no 'rows'",
+                path,
+                sec.line,
+                "give rows: <cases column> (e.g. province) and optionally columns: <cases column>",
+            )
+        inline = _sub_mapping(
+            raw,
+            [
+                "rows",
+                "columns",
+                "number",
+                "title",
+                "caption",
+                "where",
+                "labels",
+                "headers",
+                "order",
+                "by_order",
+                "cells",
+                "percent",
+                "unit",
+                "notes",
+                "row_header",
+            ],
+            {"rows": "attribute", "columns": "by"},
+        )
         inline["id"] = "respondents" if index == 0 else f"respondents{index + 1}"
         inline.lines["id"] = sec.line
         inline.setdefault("unit", "respondents")
         if "title" not in inline:
-            inline["title"] = "Respondents by " + str(raw["rows"]).replace("_", " ") + (
-                " and " + str(raw["columns"]).replace("_", " ") if raw.get("columns") else "")
+            inline["title"] = (
+                "Respondents by "
+                + str(raw["rows"]).replace("_", " ")
+                + (" and " + str(raw["columns"]).replace("_", " ") if raw.get("columns") else "")
+            )
         spec = _inline_table(inline, path)
-        sec.tables.append(TableItem(spec=spec, chart=_chart(raw.get("chart"), path=path, line=ln("chart")),
-                                    cells=spec.cells, line=sec.line))
+        sec.tables.append(
+            TableItem(
+                spec=spec, chart=_chart(raw.get("chart"), path=path, line=ln("chart")), cells=spec.cells, line=sec.line
+            )
+        )
     elif stype == "codebook":
         sec.themes = _str_list(raw.get("themes"), path=path, line=ln("themes"), what="themes") or None
-        sec.max_examples = _int(raw.get("max_examples"), path=path, line=ln("max_examples"), what="max_examples", default=None)
+        sec.max_examples = _int(
+            raw.get("max_examples"), path=path, line=ln("max_examples"), what="max_examples", default=None
+        )
     elif stype == "quotes":
         sec.codes = _str_list(raw.get("codes"), path=path, line=ln("codes"), what="codes")
         if not sec.codes:
-            raise _err(f"{where} (quotes) has no 'codes'", path, sec.line,
-                       "list the codes to quote: codes: [family.poor_family, recruitment] (a theme id takes all its codes)")
-        sec.max_per_code = _int(raw.get("max_per_code"), path=path, line=ln("max_per_code"), what="max_per_code", default=3, minimum=1)
+            raise _err(
+                f"{where} (quotes) has no 'codes'",
+                path,
+                sec.line,
+                "list the codes to quote: codes: [family.poor_family, recruitment] (a theme id takes all its codes)",
+            )
+        sec.max_per_code = _int(
+            raw.get("max_per_code"), path=path, line=ln("max_per_code"), what="max_per_code", default=3, minimum=1
+        )
         sec.per_case = _int(raw.get("per_case"), path=path, line=ln("per_case"), what="per_case", default=1, minimum=1)
         attribution = raw.get("attribution")
-        sec.attribution = _str_list(attribution, path=path, line=ln("attribution"), what="attribution") or [DEFAULT_ATTRIBUTION]
+        sec.attribution = _str_list(attribution, path=path, line=ln("attribution"), what="attribution") or [
+            DEFAULT_ATTRIBUTION
+        ]
         for t in sec.attribution:
             _check_template(t, path=path, line=ln("attribution"), what="attribution")
         sec.missing = _missing(raw.get("missing"), path=path, line=ln("missing"))
-        sec.include_suggested = _bool(raw.get("include_suggested"), path=path, line=ln("include_suggested"),
-                                      what="include_suggested", default=include_suggested)
+        sec.include_suggested = _bool(
+            raw.get("include_suggested"),
+            path=path,
+            line=ln("include_suggested"),
+            what="include_suggested",
+            default=include_suggested,
+        )
         sec.min_chars = _int(raw.get("min_chars"), path=path, line=ln("min_chars"), what="min_chars", default=0)
-        sec.max_chars = _int(raw.get("max_chars"), path=path, line=ln("max_chars"), what="max_chars", default=None, minimum=1)
-        sec.respondents_only = _bool(raw.get("respondents_only"), path=path, line=ln("respondents_only"),
-                                     what="respondents_only", default=True)
-        sec.quote_marks = _bool(raw.get("quote_marks"), path=path, line=ln("quote_marks"), what="quote_marks", default=True)
+        sec.max_chars = _int(
+            raw.get("max_chars"), path=path, line=ln("max_chars"), what="max_chars", default=None, minimum=1
+        )
+        sec.respondents_only = _bool(
+            raw.get("respondents_only"), path=path, line=ln("respondents_only"), what="respondents_only", default=True
+        )
+        sec.quote_marks = _bool(
+            raw.get("quote_marks"), path=path, line=ln("quote_marks"), what="quote_marks", default=True
+        )
     elif stype == "life_stories":
         stories = raw.get("stories")
         if not isinstance(stories, list) or not stories:
-            raise _err(f"{where} (life_stories) needs a 'stories' list", path, ln("stories") if "stories" in raw else sec.line,
-                       "list stories as '- {document: int01, pseudonym: Mai}'")
+            raise _err(
+                f"{where} (life_stories) needs a 'stories' list",
+                path,
+                ln("stories") if "stories" in raw else sec.line,
+                "list stories as '- {document: int01, pseudonym: Mai}'",
+            )
         for i, st in enumerate(stories):
             st_line = stories.lines[i] if isinstance(stories, LineList) else sec.line
             check_keys(st, STORY_KEYS, path=path, where=f"story {i + 1} of {where}", required=("document", "pseudonym"))
-            sl = lambda k: line_of(st, k)  # noqa: E731
+            sl = lambda k, st=st: line_of(st, k)  # noqa: E731
             story = Story(
                 document=_str(st["document"], path=path, line=sl("document"), what="document"),
                 pseudonym=_str(st["pseudonym"], path=path, line=sl("pseudonym"), what="pseudonym"),
@@ -343,8 +481,13 @@ def _parse_section(raw, *, path: Path, index: int, table_specs: list | None, tab
             if story.heading:
                 _check_template(story.heading, path=path, line=sl("heading"), what="heading")
             sec.stories.append(story)
-        sec.interviewer = _bool(raw.get("interviewer"), path=path, line=ln("interviewer"), what="interviewer", default=False)
-        sec.story_heading = _str(raw.get("story_heading"), path=path, line=ln("story_heading"), what="story_heading") or DEFAULT_STORY_HEADING
+        sec.interviewer = _bool(
+            raw.get("interviewer"), path=path, line=ln("interviewer"), what="interviewer", default=False
+        )
+        sec.story_heading = (
+            _str(raw.get("story_heading"), path=path, line=ln("story_heading"), what="story_heading")
+            or DEFAULT_STORY_HEADING
+        )
         _check_template(sec.story_heading, path=path, line=ln("story_heading"), what="story_heading")
         sec.missing = _missing(raw.get("missing"), path=path, line=ln("missing"))
     elif stype == "text":
@@ -358,8 +501,12 @@ def _missing(value, *, path, line) -> str:
     if value is None:
         return "error"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _err("'missing' must be error, skip or a replacement text", path, line,
-                   "write missing: error (stop), missing: skip (leave the quote out) or missing: \"unknown\"")
+        raise _err(
+            "'missing' must be error, skip or a replacement text",
+            path,
+            line,
+            'write missing: error (stop), missing: skip (leave the quote out) or missing: "unknown"',
+        )
     return str(value)
 
 
@@ -381,11 +528,15 @@ def _table_item(item, *, path, line, table_specs, tables_path, default_chart, de
     else:
         ref = item
     if ref is None or isinstance(ref, (bool, list, dict)):
-        raise _err("a table reference must be a table id or number", path, line, "write e.g. - t23 or - \"23\"")
+        raise _err("a table reference must be a table id or number", path, line, 'write e.g. - t23 or - "23"')
     ref = str(ref).strip()
     if table_specs is None:
-        raise _err(f"table '{ref}' is referenced but the annex spec names no table spec", path, line,
-                   "add 'tables: tables.yaml' at the top of the annex spec, or write the table inline")
+        raise _err(
+            f"table '{ref}' is referenced but the annex spec names no table spec",
+            path,
+            line,
+            "add 'tables: tables.yaml' at the top of the annex spec, or write the table inline",
+        )
     found = [s for s in table_specs if s.id == ref] or [s for s in table_specs if s.number == ref]
     if not found:
         ids = ", ".join(s.id + (f" ({s.number})" if s.number else "") for s in table_specs)
@@ -425,8 +576,10 @@ def parse_annex_spec(raw, path: str | Path | None, *, settings=None) -> AnnexSpe
         codebook=p("codebook", "codebook"),
         tables=p("tables", "tables.spec"),
         transcripts=p("transcripts", None, output_dir / "transcripts" if output_dir else None),
-        table_caption=_str(raw.get("table_caption"), path=path, line=ln("table_caption"), what="table_caption") or DEFAULT_TABLE_CAPTION,
-        figure_caption=_str(raw.get("figure_caption"), path=path, line=ln("figure_caption"), what="figure_caption") or DEFAULT_FIGURE_CAPTION,
+        table_caption=_str(raw.get("table_caption"), path=path, line=ln("table_caption"), what="table_caption")
+        or DEFAULT_TABLE_CAPTION,
+        figure_caption=_str(raw.get("figure_caption"), path=path, line=ln("figure_caption"), what="figure_caption")
+        or DEFAULT_FIGURE_CAPTION,
         allow=_str_list(raw.get("allow"), path=path, line=ln("allow"), what="allow"),
         lines=dict(getattr(raw, "lines", {}) or {}),
     )
@@ -435,25 +588,47 @@ def parse_annex_spec(raw, path: str | Path | None, *, settings=None) -> AnnexSpe
         bad = [n for n in names if n not in ("number", "title")]
         if bad:
             raise _err(f"'{key}' has an unknown field '{{{bad[0]}}}'", path, ln(key), "use {number} and {title}")
-    include_suggested = _bool(raw.get("include_suggested"), path=path, line=ln("include_suggested"),
-                              what="include_suggested", default=False)
+    include_suggested = _bool(
+        raw.get("include_suggested"), path=path, line=ln("include_suggested"), what="include_suggested", default=False
+    )
     sections_raw = raw["sections"]
     if not isinstance(sections_raw, list) or not sections_raw:
-        raise _err("'sections' must be a non-empty list", path, ln("sections"),
-                   "list sections as '- type: tables' (or codebook, quotes, respondents, life_stories, text)")
+        raise _err(
+            "'sections' must be a non-empty list",
+            path,
+            ln("sections"),
+            "list sections as '- type: tables' (or codebook, quotes, respondents, life_stories, text)",
+        )
     table_specs = None
-    needs_specs = any(isinstance(s, dict) and s.get("type") == "tables" and isinstance(s.get("tables"), list)
-                      and any(not isinstance(t, dict) or "table" in t for t in s["tables"]) for s in sections_raw)
+    needs_specs = any(
+        isinstance(s, dict)
+        and s.get("type") == "tables"
+        and isinstance(s.get("tables"), list)
+        and any(not isinstance(t, dict) or "table" in t for t in s["tables"])
+        for s in sections_raw
+    )
     if needs_specs and spec.tables is not None:
-        from ..tablespec import load_table_specs
+        from ..tables.spec import load_table_specs
 
         if not spec.tables.is_file():
-            raise _err("table spec not found", path, ln("tables") if "tables" in raw else None,
-                       f"check the path ({spec.tables}) or write the tables inline")
+            raise _err(
+                "table spec not found",
+                path,
+                ln("tables") if "tables" in raw else None,
+                f"check the path ({spec.tables}) or write the tables inline",
+            )
         table_specs = load_table_specs(spec.tables)
     for i, s in enumerate(sections_raw):
-        spec.sections.append(_parse_section(s, path=path, index=i, table_specs=table_specs, tables_path=spec.tables,
-                                            include_suggested=include_suggested))
+        spec.sections.append(
+            _parse_section(
+                s,
+                path=path,
+                index=i,
+                table_specs=table_specs,
+                tables_path=spec.tables,
+                include_suggested=include_suggested,
+            )
+        )
     _number_tables(spec)
     return spec
 
@@ -465,7 +640,7 @@ def _number_tables(spec: AnnexSpec) -> None:
     seen: dict[str, int | None] = {}
     highest = 0
     for sec in spec.sections:
-        for i, item in enumerate(sec.tables):
+        for item in sec.tables:
             number = item.spec.number
             if number is None:
                 highest += 1
@@ -474,8 +649,12 @@ def _number_tables(spec: AnnexSpec) -> None:
             elif number.isdigit():
                 highest = max(highest, int(number))
             if number in seen:
-                raise _err(f"two tables are numbered {number} (first at line {seen[number]})", spec.path, item.line,
-                           "give each table its own 'number:' in the table spec, or leave it out to number it automatically")
+                raise _err(
+                    f"two tables are numbered {number} (first at line {seen[number]})",
+                    spec.path,
+                    item.line,
+                    "give each table its own 'number:' in the table spec, or leave it out to number it automatically",
+                )
             seen[number] = item.line
 
 

@@ -35,6 +35,7 @@ STYLE_FALLBACKS = {
 
 # =========================================================================== docx helpers
 
+
 def default_template() -> Path:
     """The template shipped with qualkit (src/qualkit/data/annex-template.docx)."""
     return Path(str(resources.files("qualkit") / "data" / TEMPLATE_NAME))
@@ -47,15 +48,20 @@ def _open_template(path: Path | None):
 
     path = Path(path) if path is not None else default_template()
     if not path.is_file():
-        raise InputError("Word template not found", file=path, fix="give --template FILE.docx or leave it out to use qualkit's")
+        raise InputError(
+            "Word template not found", file=path, fix="give --template FILE.docx or leave it out to use qualkit's"
+        )
     try:
         data = path.read_bytes()
         if path.suffix.lower() in (".dotx", ".dotm") or b"template.main+xml" in _content_types(data):
             data = _template_as_document(data)
         doc = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"Word template cannot be opened ({type(exc).__name__})", file=path,
-                         fix="give a .docx or .dotx saved by Word or LibreOffice") from None
+        raise InputError(
+            f"Word template cannot be opened ({type(exc).__name__})",
+            file=path,
+            fix="give a .docx or .dotx saved by Word or LibreOffice",
+        ) from None
     body = doc.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):
@@ -80,8 +86,9 @@ def _template_as_document(data: bytes) -> bytes:
             payload = src.read(info.filename)
             if info.filename == "[Content_Types].xml":
                 payload = payload.replace(b"wordprocessingml.template.main+xml", b"wordprocessingml.document.main+xml")
-                payload = payload.replace(b"ms-word.template.macroEnabledTemplate.main+xml",
-                                          b"wordprocessingml.document.main+xml")
+                payload = payload.replace(
+                    b"ms-word.template.macroEnabledTemplate.main+xml", b"wordprocessingml.document.main+xml"
+                )
             dst.writestr(info, payload)
     return out.getvalue()
 
@@ -145,8 +152,19 @@ class Writer:
                 r.italic = True
 
     # -- text ------------------------------------------------------------------------------
-    def paragraph(self, text: str, style: str = "Normal", *, source: str = "", base: int = 0, file: str | None = None,
-                  bold: bool = False, italic: bool = False, container=None, check: bool = True):
+    def paragraph(
+        self,
+        text: str,
+        style: str = "Normal",
+        *,
+        source: str = "",
+        base: int = 0,
+        file: str | None = None,
+        bold: bool = False,
+        italic: bool = False,
+        container=None,
+        check: bool = True,
+    ):
         """Append a paragraph; *check=False* when the caller checked the text at its source offsets."""
         if check:
             self.guard.check(text, source, base=base, file=file)
@@ -227,9 +245,19 @@ class Writer:
         return p
 
     # -- tables ----------------------------------------------------------------------------
-    def table(self, headers: list[str], rows: list[list[str]], *, source: str, widths: list[float] | None = None,
-              numeric: list[bool] | None = None, total_row: bool = False, bold_rows: Iterable[int] = (),
-              band_rows: dict[int, str] | None = None, fraction: float = 1.0):
+    def table(
+        self,
+        headers: list[str],
+        rows: list[list[str]],
+        *,
+        source: str,
+        widths: list[float] | None = None,
+        numeric: list[bool] | None = None,
+        total_row: bool = False,
+        bold_rows: Iterable[int] = (),
+        band_rows: dict[int, str] | None = None,
+        fraction: float = 1.0,
+    ):
         """A table with a repeated header row; *widths* are shares of the table width, which is
         *fraction* of the text width."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -297,8 +325,14 @@ class Writer:
         header = table.rows[0]
         _repeat_header(header)
         for j, h in enumerate(headers):
-            fill(header.cells[j], h, style=head_style, bold=True, width=col_w[j],
-                 align=WD_ALIGN_PARAGRAPH.RIGHT if numeric[j] else WD_ALIGN_PARAGRAPH.LEFT)
+            fill(
+                header.cells[j],
+                h,
+                style=head_style,
+                bold=True,
+                width=col_w[j],
+                align=WD_ALIGN_PARAGRAPH.RIGHT if numeric[j] else WD_ALIGN_PARAGRAPH.LEFT,
+            )
         bold_rows = set(bold_rows)
         # no widow/orphan rows: the header stays with the first two rows, the last four rows stay
         # together (a table of up to six rows is kept whole); longer tables may break in between
@@ -319,8 +353,14 @@ class Writer:
                 data_i += 1
                 last = total_row and data_i == len(rows)
                 for j, v in enumerate(values):
-                    fill(row.cells[j], v, style=text_style, bold=last or (data_i - 1) in bold_rows, width=col_w[j],
-                         align=WD_ALIGN_PARAGRAPH.RIGHT if numeric[j] else None)
+                    fill(
+                        row.cells[j],
+                        v,
+                        style=text_style,
+                        bold=last or (data_i - 1) in bold_rows,
+                        width=col_w[j],
+                        align=WD_ALIGN_PARAGRAPH.RIGHT if numeric[j] else None,
+                    )
             if out_i in keep_rows:
                 for cell in row.cells:
                     for par in cell.paragraphs:
@@ -400,8 +440,14 @@ def _table_look(table, *, first_row: bool, last_row: bool) -> None:
     if look is None:
         look = OxmlElement("w:tblLook")
         tblpr.append(look)
-    flags = {"firstRow": first_row, "lastRow": last_row, "firstColumn": False, "lastColumn": False,
-             "noHBand": True, "noVBand": True}
+    flags = {
+        "firstRow": first_row,
+        "lastRow": last_row,
+        "firstColumn": False,
+        "lastColumn": False,
+        "noHBand": True,
+        "noVBand": True,
+    }
     val = (0x20 if first_row else 0) | (0x40 if last_row else 0) | 0x200 | 0x400
     look.set(qn("w:val"), f"{val:04X}")
     for k, v in flags.items():

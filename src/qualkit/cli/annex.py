@@ -12,10 +12,24 @@ from .common import ProjectOption, info, say, settings_for, warn
 
 
 def annex(
-    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Annex spec YAML (default: the project's annex.spec)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Annex .docx to write (default: annex.output, else <output>/annex.docx)."),
-    template: Optional[Path] = typer.Option(None, "--template", "-t", help="Word template (.docx/.dotx) whose styles, headers and footers to use (default: annex.template, else qualkit's)."),
-    key: Optional[Path] = typer.Option(None, "--key", "-k", help="Redaction key CSV: refuse to write any text that still holds one of its originals (default: redact.key, else <private>/redaction-key.csv when it exists)."),
+    spec: Optional[Path] = typer.Option(
+        None, "--spec", "-s", help="Annex spec YAML (default: the project's annex.spec)."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Annex .docx to write (default: annex.output, else <output>/annex.docx)."
+    ),
+    template: Optional[Path] = typer.Option(
+        None,
+        "--template",
+        "-t",
+        help="Word template (.docx/.dotx) whose styles, headers and footers to use (default: annex.template, else qualkit's).",
+    ),
+    key: Optional[Path] = typer.Option(
+        None,
+        "--key",
+        "-k",
+        help="Redaction key CSV: refuse to write any text that still holds one of its originals (default: redact.key, else <private>/redaction-key.csv when it exists).",
+    ),
     no_key: bool = typer.Option(False, "--no-key", help="Do not look for the project's redaction key (no leak check)."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -41,7 +55,9 @@ def annex(
     has_project = s.project_file is not None
     spec_path = s.path(spec, "annex.spec") if (spec or has_project) else None
     if spec_path is None:
-        raise UsageError("no annex spec", fix="give --spec annex.yaml (see docs/annex.md), or set 'annex: spec:' in qualkit.yaml")
+        raise UsageError(
+            "no annex spec", fix="give --spec annex.yaml (see docs/annex.md), or set 'annex: spec:' in qualkit.yaml"
+        )
     out_path = s.path(output, "annex.output") if (output or has_project) else None
     if out_path is None:
         if not has_project:
@@ -65,20 +81,25 @@ def annex(
             started.add(done)
             info(f"[{done + 1}/{total}] {stage.replace('_', ' ')}")
 
-    result = build_annex(spec_path, out_path, template=template_path, key=key_path, settings=s,
-                         on_progress=on_progress)
+    result = build_annex(spec_path, out_path, template=template_path, key=key_path, settings=s, on_progress=on_progress)
     for w in result.warnings:
         warn(w)
     if result.missing_styles:
         warn("the template lacks the style(s) " + ", ".join(result.missing_styles) + "; built-in styles were used")
     if key_path is None:
         warn("no redaction key: the annex was not checked for original identifiers (give --key)")
-    parts = [f"{result.tables} table(s)", f"{result.figures} chart(s)", f"{result.quotes} quote(s)",
-             f"{result.stories} life stor{'y' if result.stories == 1 else 'ies'}"]
+    parts = [
+        f"{result.tables} table(s)",
+        f"{result.figures} chart(s)",
+        f"{result.quotes} quote(s)",
+        f"{result.stories} life stor{'y' if result.stories == 1 else 'ies'}",
+    ]
     say(f"wrote {out_path}: " + ", ".join(parts))
     if key_path is not None:
-        say(f"leak check: {result.texts_checked} text(s) searched for {result.key_entries} "
-            f"identifier(s) from the key: none found")
+        say(
+            f"leak check: {result.texts_checked} text(s) searched for {result.key_entries} "
+            f"identifier(s) from the key: none found"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -11,11 +11,13 @@ from rich.markup import escape
 from ..errors import InputError, UsageError
 from .common import ModelOption, ProjectOption, err_console, info, out_console, progress, say, settings_for, warn
 
-codebook_app = typer.Typer(help="Check and view codebooks.", no_args_is_help=True, add_completion=False,
-                           rich_markup_mode="rich")
+codebook_app = typer.Typer(
+    help="Check and view codebooks.", no_args_is_help=True, add_completion=False, rich_markup_mode="rich"
+)
 
 
 # --------------------------------------------------------------------------- qualkit code
+
 
 def _same_rows(a, b) -> bool:
     cols = ["document", "code", "segment", "start", "end", "coder", "status"]
@@ -26,12 +28,27 @@ def _same_rows(a, b) -> bool:
 
 
 def code(
-    inputs: List[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: 'codebook:' in qualkit.yaml)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Segments CSV to write (default: 'code: segments:' in qualkit.yaml, else <output>/segments.csv)."),
-    xlsx: Optional[bool] = typer.Option(None, "--xlsx/--no-xlsx", help="Also write an .xlsx twin for review (default: yes)."),
-    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Coding unit for codes whose rules name none: sentence, turn or paragraph."),
-    refresh: bool = typer.Option(False, "--refresh", help="Without a suggestion log (.<name>.suggested): drop earlier machine suggestions the rules no longer give. Human decisions are always kept."),
+    inputs: list[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
+    codebook: Optional[Path] = typer.Option(
+        None, "--codebook", "-c", help="Codebook YAML (default: 'codebook:' in qualkit.yaml)."
+    ),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Segments CSV to write (default: 'code: segments:' in qualkit.yaml, else <output>/segments.csv).",
+    ),
+    xlsx: Optional[bool] = typer.Option(
+        None, "--xlsx/--no-xlsx", help="Also write an .xlsx twin for review (default: yes)."
+    ),
+    unit: Optional[str] = typer.Option(
+        None, "--unit", "-u", help="Coding unit for codes whose rules name none: sentence, turn or paragraph."
+    ),
+    refresh: bool = typer.Option(
+        False,
+        "--refresh",
+        help="Without a suggestion log (.<name>.suggested): drop earlier machine suggestions the rules no longer give. Human decisions are always kept.",
+    ),
     model: Optional[str] = ModelOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -43,24 +60,29 @@ def code(
 
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
-    from ..codebook import load_codebook
-    from ..coding import check_unique_ids, previous_segments_file, update_segments_file
+    from ..coding.codebook import load_codebook
+    from ..coding.merge import check_unique_ids, previous_segments_file, update_segments_file
+    from ..coding.segments import read_segments
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
-    from ..segments import read_segments
 
     settings = settings_for(project)
     cb_path = settings.path(codebook, "codebook")
     if cb_path is None:
-        raise UsageError("no codebook given", fix="pass --codebook FILE (e.g. codebooks/csec-study.yaml) or set 'codebook:' in qualkit.yaml")
+        raise UsageError(
+            "no codebook given",
+            fix="pass --codebook FILE (e.g. codebooks/csec-study.yaml) or set 'codebook:' in qualkit.yaml",
+        )
     out_path = settings.path(output, "code.segments")
     if out_path is None:
         if settings.project_file is None:
             raise UsageError("no output file given", fix="pass --output segments.csv")
         out_path = settings.path(None, "output") / "segments.csv"
     if out_path.suffix.lower() != ".csv":
-        raise UsageError(f"--output must be a .csv file (got '{out_path.name}')",
-                         fix="name it e.g. segments.csv; the .xlsx twin is written next to it")
+        raise UsageError(
+            f"--output must be a .csv file (got '{out_path.name}')",
+            fix="name it e.g. segments.csv; the .xlsx twin is written next to it",
+        )
     if unit is not None and unit not in ("sentence", "turn", "paragraph"):
         raise UsageError(f"unknown unit '{unit}'", fix="use --unit sentence, turn or paragraph")
     unit_value = settings.pick(unit, "code.unit")
@@ -74,12 +96,16 @@ def code(
         warn(f"{cb_path} has no matching rules: no suggestions will be made (coders can still add rows)")
     files = list(iter_inputs(inputs))
     if not files:
-        raise InputError("no transcripts found", file=inputs[0], fix="give .txt, .md, .docx, .vtt or .srt files or a folder of them")
+        raise InputError(
+            "no transcripts found", file=inputs[0], fix="give .txt, .md, .docx, .vtt or .srt files or a folder of them"
+        )
     originals = settings.path(None, "transcripts") if settings.project_file else None
     shareable = settings.path(None, "output") if settings.project_file else None
     if originals and shareable and any(is_inside(f.path, originals) for f in files) and is_inside(out_path, shareable):
-        warn("coding the original transcripts into the shareable output folder: the segments file holds their "
-             "text. Code the redacted copies, or keep this file private.")
+        warn(
+            "coding the original transcripts into the shareable output folder: the segments file holds their "
+            "text. Code the redacted copies, or keep this file private."
+        )
     docs = [read_document(f.path, rel=f.rel) for f in files]
     check_unique_ids(docs)
     for doc in docs:
@@ -96,34 +122,51 @@ def code(
     with progress("Loading model", None, enabled=err_console.is_terminal):
         nlp = load_pipeline(model_name, "full")
     with progress("Coding", len(docs)) as advance:
-        update = update_segments_file(docs, cb, out_path, unit=unit_value, nlp=nlp, xlsx=want_xlsx, refresh=refresh,
-                                      on_progress=lambda _doc, _done, _total: advance())
+        update = update_segments_file(
+            docs,
+            cb,
+            out_path,
+            unit=unit_value,
+            nlp=nlp,
+            xlsx=want_xlsx,
+            refresh=refresh,
+            on_progress=lambda _doc, _done, _total: advance(),
+        )
     merged, written, previous = update.merge, update.written, update.previous_file
     rows_count = update.suggestions
 
-    info(f"Coded {len(docs)} transcript(s): {rows_count} suggestion(s) from the rules, "
-         f"{merged.new_suggestions} new.")
+    info(f"Coded {len(docs)} transcript(s): {rows_count} suggestion(s) from the rules, {merged.new_suggestions} new.")
     if previous is not None:
-        info(f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
-             + (f" ({merged.relocated} moved with their text)" if merged.relocated else "") + ".")
+        info(
+            f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
+            + (f" ({merged.relocated} moved with their text)" if merged.relocated else "")
+            + "."
+        )
         if merged.withheld_suggestions:
             info(f"Did not offer again {merged.withheld_suggestions} suggestion(s) a coder had deleted or re-coded.")
         if merged.stale_suggestions:
-            info(f"Kept {merged.stale_suggestions} earlier suggestion(s) the rules no longer give "
-                 "(use --refresh to drop them).")
+            info(
+                f"Kept {merged.stale_suggestions} earlier suggestion(s) the rules no longer give "
+                "(use --refresh to drop them)."
+            )
         if merged.unmatched:
-            warn(f"{merged.unmatched} reviewed row(s) refer to text no longer in "
-                 f"{', '.join(merged.unmatched_documents[:5])}: kept with their old offsets, please check them.")
+            warn(
+                f"{merged.unmatched} reviewed row(s) refer to text no longer in "
+                f"{', '.join(merged.unmatched_documents[:5])}: kept with their old offsets, please check them."
+            )
     for p in written:
         say(str(p))
 
 
 # --------------------------------------------------------------------------- qualkit codebook
 
+
 @codebook_app.command("validate")
 def validate(
     file: Path = typer.Argument(..., help="Codebook YAML."),
-    examples: bool = typer.Option(False, "--examples", help="Also check that each code's rules match its own examples (loads the model)."),
+    examples: bool = typer.Option(
+        False, "--examples", help="Also check that each code's rules match its own examples (loads the model)."
+    ),
     model: Optional[str] = ModelOption,
 ) -> None:
     """Check a codebook: keys, ids, required fields and every matching rule.
@@ -134,8 +177,8 @@ def validate(
 
     Example: qualkit codebook validate codebooks/csec-study.yaml --examples
     """
-    from ..codebook import load_codebook
-    from ..rules import CompiledCodebook, parse_codebook_rules
+    from ..coding.codebook import load_codebook
+    from ..coding.rules import CompiledCodebook, parse_codebook_rules
 
     cb = load_codebook(file)
     rules = parse_codebook_rules(cb, deep=True)
@@ -143,11 +186,13 @@ def validate(
 
     CompiledCodebook(cb, spacy.blank("en"), rules)  # every pattern through spaCy's Matcher
     codes = list(cb.iter_codes())
-    out_console.print(f"[green]OK[/] {escape(str(file))}: {len(cb.themes)} themes, {len(codes)} codes, "
-                      f"{len(rules)} with matching rules.")
+    out_console.print(
+        f"[green]OK[/] {escape(str(file))}: {len(cb.themes)} themes, {len(codes)} codes, "
+        f"{len(rules)} with matching rules."
+    )
     if not examples:
         return
-    from ..coding import check_examples
+    from ..coding.apply import check_examples
 
     failures = check_examples(cb, model=model)
     total = sum(len(c.examples) for c in codes if c.rules is not None)
@@ -155,8 +200,10 @@ def validate(
         out_console.print(f"[green]OK[/] all {total} examples of coded rules match their own code.")
         return
     for path, ex_index in failures:
-        err_console.print(f"[yellow]example {ex_index + 1} of {escape(path)} is not matched by its rules[/] "
-                          f"({escape(str(file))}:{cb.code(path).line})")
+        err_console.print(
+            f"[yellow]example {ex_index + 1} of {escape(path)} is not matched by its rules[/] "
+            f"({escape(str(file))}:{cb.code(path).line})"
+        )
     err_console.print(f"{len(failures)} of {total} examples not matched.")
     raise typer.Exit(1)
 
@@ -172,8 +219,8 @@ def show(
     """
     from rich.tree import Tree
 
-    from ..codebook import load_codebook
-    from ..rules import parse_codebook_rules
+    from ..coding.codebook import load_codebook
+    from ..coding.rules import parse_codebook_rules
 
     cb = load_codebook(file)
     rules = {r.code: r for r in parse_codebook_rules(cb)}
@@ -182,7 +229,11 @@ def show(
 
     def add(node, code):
         r = rules.get(code.path)
-        rule_txt = (f"{r.rule_count} rule{'s' if r.rule_count != 1 else ''}" + (f", {r.unit}" if r.unit else "")) if r else "no rules"
+        rule_txt = (
+            (f"{r.rule_count} rule{'s' if r.rule_count != 1 else ''}" + (f", {r.unit}" if r.unit else ""))
+            if r
+            else "no rules"
+        )
         line = f"[cyan]{code.id}[/] {escape(code.label)} [dim]({rule_txt})[/]"
         if code.definition:
             line += f"\n[dim]{escape(code.definition)}[/]"
@@ -208,10 +259,13 @@ def show(
 
 # --------------------------------------------------------------------------- qualkit agree
 
+
 def agree(
     coder_a: Path = typer.Argument(..., help="Segments file of the first coder (CSV or XLSX)."),
     coder_b: Path = typer.Argument(..., help="Segments file of the second coder."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Report every code of this codebook (also codes nobody used), with labels."),
+    codebook: Optional[Path] = typer.Option(
+        None, "--codebook", "-c", help="Report every code of this codebook (also codes nobody used), with labels."
+    ),
     level: str = typer.Option("segment", "--level", "-l", help="Unit of comparison: segment or case."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the table as CSV."),
 ) -> None:
@@ -224,28 +278,47 @@ def agree(
     """
     from rich.table import Table
 
-    from ..agree import LEVELS, agreement_files, write_agreement_csv
-    from ..codebook import load_codebook
+    from ..coding.agree import LEVELS, agreement_files, write_agreement_csv
+    from ..coding.codebook import load_codebook
 
     if level not in LEVELS:
         raise UsageError(f"unknown level '{level}'", fix="use --level segment or --level case")
     cb = load_codebook(codebook) if codebook else None
     result = agreement_files(coder_a, coder_b, level=level, codebook=cb)
     if result.unknown_codes:
-        warn(f"{len(result.unknown_codes)} code(s) used in the files are not in the codebook: "
-             + ", ".join(result.unknown_codes[:5]))
+        warn(
+            f"{len(result.unknown_codes)} code(s) used in the files are not in the codebook: "
+            + ", ".join(result.unknown_codes[:5])
+        )
 
     def fmt(x, d=2):
         return "n/a" if x is None else f"{x:.{d}f}"
 
     table = Table(title=escape(f"Agreement ({level} level, {result.units} units): {coder_a.name} vs {coder_b.name}"))
-    for col, just in (("code", "left"), ("units", "right"), ("A", "right"), ("B", "right"), ("both", "right"),
-                      ("agree %", "right"), ("kappa", "right"), ("alpha", "right")):
+    for col, just in (
+        ("code", "left"),
+        ("units", "right"),
+        ("A", "right"),
+        ("B", "right"),
+        ("both", "right"),
+        ("agree %", "right"),
+        ("kappa", "right"),
+        ("alpha", "right"),
+    ):
         table.add_column(col, justify=just)
     for c in result.codes + [result.overall]:
         style = "bold" if c is result.overall else None
-        table.add_row(escape(c.code), str(c.units), str(c.coder_a), str(c.coder_b), str(c.both), fmt(c.percent, 1),
-                      fmt(c.kappa), fmt(c.alpha), style=style)
+        table.add_row(
+            escape(c.code),
+            str(c.units),
+            str(c.coder_a),
+            str(c.coder_b),
+            str(c.both),
+            fmt(c.percent, 1),
+            fmt(c.kappa),
+            fmt(c.alpha),
+            style=style,
+        )
     out_console.print(table)
     out_console.print("[dim]n/a: undefined (a code neither coder used, or used on every unit)[/]")
     if output is not None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, TypeVar
 
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperGroup
 
 from ..config import Settings, load_settings
 from ..errors import QualkitError
@@ -21,8 +21,12 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
 
 # Reusable option definitions (each option defined once).
-ProjectOption = typer.Option(None, "--project", "-p", help="Study folder or qualkit.yaml to read defaults from (default: ./qualkit.yaml).")
-ModelOption = typer.Option(None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline).")
+ProjectOption = typer.Option(
+    None, "--project", "-p", help="Study folder or qualkit.yaml to read defaults from (default: ./qualkit.yaml)."
+)
+ModelOption = typer.Option(
+    None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline)."
+)
 
 
 class QualkitGroup(TyperGroup):
@@ -77,7 +81,13 @@ def progress(description: str, total: int | None, *, enabled: bool = True) -> It
     if not enabled or not err_console.is_terminal and total is None:
         yield lambda n=1, description=None: None
         return
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=err_console, transient=False, disable=not enabled) as bar:
         task = bar.add_task(description, total=total)
 
@@ -95,5 +105,3 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             advance()
-
-

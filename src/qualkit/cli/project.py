@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,9 +14,17 @@ from .common import ProjectOption, err_console, out_console, settings_for, warn
 
 def init(
     directory: Path = typer.Argument(..., help="Folder for the new study (created if missing)."),
-    codebook: str = typer.Option("csec-study", "--codebook", "-c",
-                                 help="Shipped codebook to start from (csec-study, fsw-evaluation) or a path to a codebook YAML."),
-    force: bool = typer.Option(False, "--force", help="Rewrite scaffold files that already exist (never cases.csv, keep.txt or private/names.txt)."),
+    codebook: str = typer.Option(
+        "csec-study",
+        "--codebook",
+        "-c",
+        help="Shipped codebook to start from (csec-study, fsw-evaluation) or a path to a codebook YAML.",
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Rewrite scaffold files that already exist (never cases.csv, keep.txt or private/names.txt).",
+    ),
 ) -> None:
     """Scaffold a study: qualkit.yaml, folders, cases.csv header, codebook, table and annex specs.
 
@@ -35,7 +43,9 @@ def init(
 
 def run(
     directory: Optional[Path] = typer.Argument(None, help="Study folder (with qualkit.yaml); default: current folder."),
-    stage: Optional[List[str]] = typer.Option(None, "--stage", "-s", help="Run only these stages (redact, code, tables, annex); repeatable."),
+    stage: Optional[list[str]] = typer.Option(
+        None, "--stage", "-s", help="Run only these stages (redact, code, tables, annex); repeatable."
+    ),
     force: bool = typer.Option(False, "--force", help="Ignore the run state and redo every stage."),
 ) -> None:
     """Run redact -> code -> tables -> annex on a study, incrementally.
@@ -52,8 +62,11 @@ def run(
     if settings.project_file is None:
         from ..errors import UsageError
 
-        raise UsageError("no qualkit.yaml here", file=directory or Path.cwd(),
-                         fix="give a study folder, or create one with 'qualkit init DIR'")
+        raise UsageError(
+            "no qualkit.yaml here",
+            file=directory or Path.cwd(),
+            fix="give a study folder, or create one with 'qualkit init DIR'",
+        )
     columns = [TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err_console, transient=False) as bar:
         tasks: dict[str, int] = {}
@@ -63,8 +76,9 @@ def run(
                 tasks[st] = bar.add_task(st, total=max(total, 1))
             bar.update(tasks[st], completed=done, total=max(total, 1))
 
-        summary = run_project(directory, stages=tuple(stage) if stage else STAGES, force=force,
-                              on_progress=on_progress, settings=settings)
+        summary = run_project(
+            directory, stages=tuple(stage) if stage else STAGES, force=force, on_progress=on_progress, settings=settings
+        )
     for result in summary.stages:
         mark = "[green]✓[/]" if result.ran else "[dim]–[/]"
         out_console.print(f"{mark} {result.stage:<7} {result.message}")

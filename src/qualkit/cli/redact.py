@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -23,17 +23,44 @@ def _default_key(s, key: Optional[Path], output: Path) -> Path:
 
 
 def redact(
-    inputs: List[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder for the redacted copies (same relative paths and formats). Default: the project's output/transcripts."),
-    key: Optional[Path] = typer.Option(None, "--key", "-k", help="Pseudonym key CSV (private; read and extended). Default: <private>/redaction-key.csv, or <output>-private/redaction-key.csv without a project."),
-    names: Optional[Path] = typer.Option(None, "--names", help="Study list of names, aliases, villages to always redact (one per line; 'PLACE: Ban X' sets the label)."),
+    inputs: list[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Output folder for the redacted copies (same relative paths and formats). Default: the project's output/transcripts.",
+    ),
+    key: Optional[Path] = typer.Option(
+        None,
+        "--key",
+        "-k",
+        help="Pseudonym key CSV (private; read and extended). Default: <private>/redaction-key.csv, or <output>-private/redaction-key.csv without a project.",
+    ),
+    names: Optional[Path] = typer.Option(
+        None,
+        "--names",
+        help="Study list of names, aliases, villages to always redact (one per line; 'PLACE: Ban X' sets the label).",
+    ),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Words and phrases never replaced (one per line)."),
-    style: Optional[str] = typer.Option(None, "--style", "-s", help="tag ([PERSON 3]) | pseudonym (realistic names) | category ([PERSON]). Default: pseudonym."),
-    keep_countries: Optional[bool] = typer.Option(None, "--keep-countries/--redact-countries", help="Leave country names in place (default) or replace them too."),
+    style: Optional[str] = typer.Option(
+        None,
+        "--style",
+        "-s",
+        help="tag ([PERSON 3]) | pseudonym (realistic names) | category ([PERSON]). Default: pseudonym.",
+    ),
+    keep_countries: Optional[bool] = typer.Option(
+        None, "--keep-countries/--redact-countries", help="Leave country names in place (default) or replace them too."
+    ),
     model: Optional[str] = ModelOption,
-    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1, help="Worker processes for detection (each loads the model once)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Detect and count, write nothing but the private review report."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Private review report (HTML). Default: beside the key."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-j", min=1, help="Worker processes for detection (each loads the model once)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Detect and count, write nothing but the private review report."
+    ),
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Private review report (HTML). Default: beside the key."
+    ),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the review report."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -93,8 +120,10 @@ def redact(
         say("nothing redacted: no output, key or report was written.")
         raise typer.Exit(1)
     verb = "would replace" if dry_run else "replaced"
-    say(f"{len(result.documents)} document(s): {verb} {result.replacements} identifier(s); "
-        f"{result.key_added} new key entr{'y' if result.key_added == 1 else 'ies'} ({result.key_entries} in all).")
+    say(
+        f"{len(result.documents)} document(s): {verb} {result.replacements} identifier(s); "
+        f"{result.key_added} new key entr{'y' if result.key_added == 1 else 'ies'} ({result.key_entries} in all)."
+    )
     if result.by_label:
         say("  by label: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_label.items())))
         say("  by detector: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_detector.items())))
@@ -112,8 +141,16 @@ def _run_with_bar(fn, inputs, output, key_path, opts, report_path):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bars: dict[str, int] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    ) as bar:
+
         def on_progress(stage: str, done: int, total: int) -> None:
             if stage not in bars:
                 bars[stage] = bar.add_task({"detect": "Detecting", "write": "Writing"}.get(stage, stage), total=total)
@@ -127,7 +164,9 @@ def audit(
     key: Optional[Path] = typer.Option(None, "--key", "-k", help="The pseudonym key used for the redaction."),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Words never replaced (not leaks)."),
     model: Optional[str] = ModelOption,
-    key_only: bool = typer.Option(False, "--key-only", help="Only look for originals from the key (no fresh NER/rule detection)."),
+    key_only: bool = typer.Option(
+        False, "--key-only", help="Only look for originals from the key (no fresh NER/rule detection)."
+    ),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Re-scan redacted output for leaks; exit 1 if any original from the key (or a fresh hit) is found.
@@ -152,27 +191,41 @@ def audit(
         raise UsageError("key not found", file=key_path, fix="give --key with the key the redaction wrote")
     if not folder.is_dir():
         raise UsageError("not a folder", file=folder, fix="give the folder of redacted transcripts")
-    result = audit_output(folder, key_path, model=s.pick(model, "model"), keep_file=s.path(keep, "redact.keep"),
-                          keep_countries=bool(s.pick(None, "redact.keep_countries")), fresh=not key_only)
+    result = audit_output(
+        folder,
+        key_path,
+        model=s.pick(model, "model"),
+        keep_file=s.path(keep, "redact.keep"),
+        keep_countries=bool(s.pick(None, "redact.keep_countries")),
+        fresh=not key_only,
+    )
     for exc in result.errors:
         report_error(exc)
     for leak in result.leaks:
         say(f"LEAK {leak.line}")
     n_key = len(result.key_leaks)
-    say(f"{result.documents} document(s) audited: {n_key} original(s) from the key, "
-        f"{len(result.leaks) - n_key} fresh detection(s).")
+    say(
+        f"{result.documents} document(s) audited: {n_key} original(s) from the key, "
+        f"{len(result.leaks) - n_key} fresh detection(s)."
+    )
     if result.leaks or result.errors:
         raise typer.Exit(1)
 
 
 def score(
-    gold: Path = typer.Argument(..., help='Gold spans, JSONL: {"file": ..., "start": ..., "end": ..., "label": ...} a line.'),
-    input_dir: Optional[Path] = typer.Option(None, "--input", "-i", help="Folder the gold 'file' paths are relative to (default: the gold file's folder)."),
+    gold: Path = typer.Argument(
+        ..., help='Gold spans, JSONL: {"file": ..., "start": ..., "end": ..., "label": ...} a line.'
+    ),
+    input_dir: Optional[Path] = typer.Option(
+        None, "--input", "-i", help="Folder the gold 'file' paths are relative to (default: the gold file's folder)."
+    ),
     names: Optional[Path] = typer.Option(None, "--names", help="Study names list (as for redact)."),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Keep list (as for redact)."),
     keep_countries: Optional[bool] = typer.Option(None, "--keep-countries/--redact-countries", help="As for redact."),
     model: Optional[str] = ModelOption,
-    misses: bool = typer.Option(False, "--show-misses", help="List missed gold spans by file and offset (never the text)."),
+    misses: bool = typer.Option(
+        False, "--show-misses", help="List missed gold spans by file and offset (never the text)."
+    ),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Score redaction against hand-marked gold spans: recall and precision per label.
@@ -196,11 +249,19 @@ def score(
     paths = [root / f for f in files]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        raise UsageError("a file named in the gold spans is missing", file=missing[0],
-                         fix="give --input with the folder the 'file' paths are relative to")
-    opts = RedactOptions(dry_run=True, collect_spans=True, model=s.pick(model, "model"),
-                         names_file=s.path(names, "redact.names"), keep_file=s.path(keep, "redact.keep"),
-                         keep_countries=bool(s.pick(keep_countries, "redact.keep_countries")))
+        raise UsageError(
+            "a file named in the gold spans is missing",
+            file=missing[0],
+            fix="give --input with the folder the 'file' paths are relative to",
+        )
+    opts = RedactOptions(
+        dry_run=True,
+        collect_spans=True,
+        model=s.pick(model, "model"),
+        names_file=s.path(names, "redact.names"),
+        keep_file=s.path(keep, "redact.keep"),
+        keep_countries=bool(s.pick(keep_countries, "redact.keep_countries")),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         result = redact_corpus(paths, Path(tmp) / "out", Path(tmp) / "key.csv", opts)
     from ..readers import read_document

@@ -17,8 +17,9 @@ def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
     for info in app.registered_groups:
         if info.name == name and info.typer_instance is not None:
             return info.typer_instance
-    sub = typer.Typer(name=name, help=help_text, no_args_is_help=True, rich_markup_mode="rich",
-                      pretty_exceptions_show_locals=False)
+    sub = typer.Typer(
+        name=name, help=help_text, no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_show_locals=False
+    )
     app.add_typer(sub, name=name)
     return sub
 
@@ -34,17 +35,42 @@ def _report(skipped: dict[str, int], warnings: list[str]) -> None:
 
 
 def export_refi(
-    project_dir: Optional[Path] = typer.Argument(None, help="Study folder (or its qualkit.yaml) to read defaults from; default: current folder."),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write: FILE.qdpx (whole project) or FILE.qdc (codebook only)."),
-    transcripts: Optional[Path] = typer.Option(None, "--transcripts", "-t", help="Transcripts folder (default: the REDACTED transcripts, <output>/transcripts)."),
+    project_dir: Optional[Path] = typer.Argument(
+        None, help="Study folder (or its qualkit.yaml) to read defaults from; default: current folder."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="File to write: FILE.qdpx (whole project) or FILE.qdc (codebook only)."
+    ),
+    transcripts: Optional[Path] = typer.Option(
+        None,
+        "--transcripts",
+        "-t",
+        help="Transcripts folder (default: the REDACTED transcripts, <output>/transcripts).",
+    ),
     codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: project file)."),
-    segments: Optional[Path] = typer.Option(None, "--segments", "-s", help="Coded segments CSV/XLSX (default: code.segments, else <output>/segments.csv)."),
+    segments: Optional[Path] = typer.Option(
+        None, "--segments", "-s", help="Coded segments CSV/XLSX (default: code.segments, else <output>/segments.csv)."
+    ),
     cases: Optional[Path] = typer.Option(None, "--cases", help="Case attributes CSV (default: project file)."),
-    original: bool = typer.Option(False, "--original", help="Export the ORIGINAL (unredacted) transcripts. The file then holds identifiers: keep it private."),
-    include_suggested: bool = typer.Option(False, "--include-suggested", help="Also export segments with status 'suggested' (default: accepted and empty status only)."),
-    newline: str = typer.Option("lf", "--newline", help="Line breaks of the stored plain text: lf (default) or crlf (MAXQDA)."),
-    docx: bool = typer.Option(True, "--docx/--no-docx", help="Include Word transcripts as the rich-text version of their source."),
-    schema_dir: Optional[Path] = typer.Option(None, "--validate", help="Folder holding Project.xsd and Codebook.xsd: check the written file against them."),
+    original: bool = typer.Option(
+        False,
+        "--original",
+        help="Export the ORIGINAL (unredacted) transcripts. The file then holds identifiers: keep it private.",
+    ),
+    include_suggested: bool = typer.Option(
+        False,
+        "--include-suggested",
+        help="Also export segments with status 'suggested' (default: accepted and empty status only).",
+    ),
+    newline: str = typer.Option(
+        "lf", "--newline", help="Line breaks of the stored plain text: lf (default) or crlf (MAXQDA)."
+    ),
+    docx: bool = typer.Option(
+        True, "--docx/--no-docx", help="Include Word transcripts as the rich-text version of their source."
+    ),
+    schema_dir: Optional[Path] = typer.Option(
+        None, "--validate", help="Folder holding Project.xsd and Codebook.xsd: check the written file against them."
+    ),
 ) -> None:
     """Write a REFI-QDA project (.qdpx) or codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
@@ -57,29 +83,44 @@ def export_refi(
 
     suffix = output.suffix.lower()
     if suffix not in (".qdpx", ".qdc"):
-        raise UsageError(f"unknown output type '{output.suffix or '(none)'}'", file=output,
-                         fix="name the output FILE.qdpx (project) or FILE.qdc (codebook)")
+        raise UsageError(
+            f"unknown output type '{output.suffix or '(none)'}'",
+            file=output,
+            fix="name the output FILE.qdpx (project) or FILE.qdc (codebook)",
+        )
     if newline not in ("lf", "crlf"):
         raise UsageError(f"unknown --newline '{newline}'", fix="use lf or crlf")
     settings = settings_for(project_dir)
     if suffix == ".qdc":
         cb = settings.path(codebook, "codebook")
         if cb is None:
-            raise UsageError("no codebook to export", fix="give --codebook FILE.yaml or set 'codebook:' in qualkit.yaml")
+            raise UsageError(
+                "no codebook to export", fix="give --codebook FILE.yaml or set 'codebook:' in qualkit.yaml"
+            )
         result = export_codebook(cb, output)
         say(f"Wrote {output}: {result.codes} codes (themes included).")
     else:
-        plan = plan_export(settings, transcripts=transcripts, codebook=codebook, segments=segments, cases=cases,
-                           original=original)
+        plan = plan_export(
+            settings, transcripts=transcripts, codebook=codebook, segments=segments, cases=cases, original=original
+        )
         if plan.original:
             check_original_destination(output, plan)
-            warn("exporting the ORIGINAL transcripts: the file holds names and places; "
-                 "it is written readable by you only (0600) — do not share it")
+            warn(
+                "exporting the ORIGINAL transcripts: the file holds names and places; "
+                "it is written readable by you only (0600) — do not share it"
+            )
         with progress("Exporting", None) as advance:
             result = export_project(
-                output, transcripts=plan.transcripts, codebook=plan.codebook, segments=plan.segments,
-                cases=plan.cases, project_name=plan.project_name, include_suggested=include_suggested,
-                newline=newline, include_rich=docx, private=plan.original,
+                output,
+                transcripts=plan.transcripts,
+                codebook=plan.codebook,
+                segments=plan.segments,
+                cases=plan.cases,
+                project_name=plan.project_name,
+                include_suggested=include_suggested,
+                newline=newline,
+                include_rich=docx,
+                private=plan.original,
                 on_progress=lambda done, total: advance(),
             )
         say(
@@ -94,15 +135,24 @@ def export_refi(
                 err_console.print(f"  {e}", markup=False)
             from ..errors import InputError
 
-            raise InputError(f"the written file does not validate ({len(errors)} schema errors)", file=output,
-                             fix="please report this as a qualkit bug")
+            raise InputError(
+                f"the written file does not validate ({len(errors)} schema errors)",
+                file=output,
+                fix="please report this as a qualkit bug",
+            )
         say("Valid against the REFI-QDA schema.")
 
 
 def import_refi(
     file: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) or codebook (.qdc)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Folder to write transcripts/, codebook.yaml, segments.csv, cases.csv into."),
-    line_breaks: str = typer.Option("auto", "--line-breaks", help="How the other program counted line breaks in offsets: auto, file (code points as stored), one, two."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Folder to write transcripts/, codebook.yaml, segments.csv, cases.csv into."
+    ),
+    line_breaks: str = typer.Option(
+        "auto",
+        "--line-breaks",
+        help="How the other program counted line breaks in offsets: auto, file (code points as stored), one, two.",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite qualkit files already in the output folder."),
 ) -> None:
     """Turn a project coded in NVivo, ATLAS.ti, MAXQDA or QualCoder into qualkit files.
@@ -112,11 +162,14 @@ def import_refi(
     from ..refi import import_refi as run_import
 
     with progress("Importing", None) as advance:
-        result = run_import(file, output, line_breaks=line_breaks, force=force,
-                            on_progress=lambda done, total: advance())
+        result = run_import(
+            file, output, line_breaks=line_breaks, force=force, on_progress=lambda done, total: advance()
+        )
     parts = [f"{result.codes} codes"]
     if result.kind != "qdc":
-        parts = [f"{result.documents} transcripts"] + parts + [f"{result.segments} coded segments", f"{result.cases} cases"]
+        parts = (
+            [f"{result.documents} transcripts"] + parts + [f"{result.segments} coded segments", f"{result.cases} cases"]
+        )
     origin = f" (from {result.origin})" if result.origin else ""
     say(f"Imported {file}{origin}: " + ", ".join(parts) + f" into {output}/")
     conventions: dict[str, int] = {}

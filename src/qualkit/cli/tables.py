@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -32,18 +32,26 @@ def _format_for(fmt: Optional[str], output: Optional[Path]) -> str:
         return "md"
     if suffix == "" or output.is_dir():
         return "csv"
-    raise UsageError(f"cannot tell the table format from '{output.name}'",
-                     fix="give --format csv, xlsx or md, or an output ending in .csv, .xlsx or .md")
+    raise UsageError(
+        f"cannot tell the table format from '{output.name}'",
+        fix="give --format csv, xlsx or md, or an output ending in .csv, .xlsx or .md",
+    )
 
 
 def rich_table(table) -> Table:
     """A Rich table with "n (x%)" or count cells, the base line and notes as caption."""
-    from ..tables import display_grid
+    from ..tables.render import display_grid
 
     headers, body, footer = display_grid(table)
     caption = escape("\n".join(footer))
-    t = Table(title=escape(table.heading), caption=caption, caption_justify="left", title_justify="left",
-              show_lines=False, header_style="bold")
+    t = Table(
+        title=escape(table.heading),
+        caption=caption,
+        caption_justify="left",
+        title_justify="left",
+        show_lines=False,
+        header_style="bold",
+    )
     t.add_column(escape(headers[0]), justify="left", overflow="fold")
     for h in headers[1:]:
         t.add_column(escape(h), justify="right")
@@ -56,20 +64,43 @@ def rich_table(table) -> Table:
 
 
 def tables(
-    segments: Optional[Path] = typer.Option(None, "--segments", "-s", help="Coded segments CSV/XLSX (from 'qualkit code'). Needed for theme tables."),
-    cases: Optional[Path] = typer.Option(None, "--cases", help="Cases CSV: one row per respondent, column 'case' + attributes. The denominators."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", "-c", help="Codebook YAML: row order and labels of theme tables."),
-    theme: Optional[str] = typer.Option(None, "--theme", "-t", help="Count the codes of this theme (rows = its codes, codebook order)."),
-    attribute: Optional[str] = typer.Option(None, "--attribute", "-a", help="Count the values of this case attribute (natural order)."),
+    segments: Optional[Path] = typer.Option(
+        None, "--segments", "-s", help="Coded segments CSV/XLSX (from 'qualkit code'). Needed for theme tables."
+    ),
+    cases: Optional[Path] = typer.Option(
+        None, "--cases", help="Cases CSV: one row per respondent, column 'case' + attributes. The denominators."
+    ),
+    codebook: Optional[Path] = typer.Option(
+        None, "--codebook", "-c", help="Codebook YAML: row order and labels of theme tables."
+    ),
+    theme: Optional[str] = typer.Option(
+        None, "--theme", "-t", help="Count the codes of this theme (rows = its codes, codebook order)."
+    ),
+    attribute: Optional[str] = typer.Option(
+        None, "--attribute", "-a", help="Count the values of this case attribute (natural order)."
+    ),
     by: Optional[str] = typer.Option(None, "--by", help="Case attribute whose values become the columns."),
-    where: Optional[List[str]] = typer.Option(None, "--where", "-w", help="Keep cases with COLUMN=VALUE or COLUMN!=VALUE (repeatable; COLUMN= keeps missing values)."),
-    percent: bool = typer.Option(False, "--percent", help="Add '<column> %' columns (share of the column's total cases, one decimal, half up)."),
+    where: Optional[list[str]] = typer.Option(
+        None,
+        "--where",
+        "-w",
+        help="Keep cases with COLUMN=VALUE or COLUMN!=VALUE (repeatable; COLUMN= keeps missing values).",
+    ),
+    percent: bool = typer.Option(
+        False, "--percent", help="Add '<column> %' columns (share of the column's total cases, one decimal, half up)."
+    ),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file (a folder for several CSV tables); default: print."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Output file (a folder for several CSV tables); default: print."
+    ),
     spec: Optional[Path] = typer.Option(None, "--spec", help="Table spec YAML: a whole numbered set of tables."),
-    table: Optional[List[str]] = typer.Option(None, "--table", help="With --spec: only this table id or number (repeatable)."),
+    table: Optional[list[str]] = typer.Option(
+        None, "--table", help="With --spec: only this table id or number (repeatable)."
+    ),
     subcodes: bool = typer.Option(False, "--subcodes", help="Theme tables: add sub-code rows under their parent code."),
-    accepted_only: bool = typer.Option(False, "--accepted-only", help="Count only accepted rows (skip 'suggested' as well as 'rejected')."),
+    accepted_only: bool = typer.Option(
+        False, "--accepted-only", help="Count only accepted rows (skip 'suggested' as well as 'rejected')."
+    ),
     title: Optional[str] = typer.Option(None, "--title", help="Title of a single table."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -83,16 +114,9 @@ def tables(
 
       qualkit tables --spec tables.yaml -s segments.csv --cases cases.csv -c codebook.yaml -o tables.xlsx
     """
-    from ..tables import (
-        TableSpec,
-        build_tables,
-        load_table_specs,
-        parse_where,
-        render_csv,
-        render_markdown,
-        select_specs,
-        write_tables,
-    )
+    from ..tables.build import build_tables
+    from ..tables.render import render_csv, render_markdown, write_tables
+    from ..tables.spec import TableSpec, load_table_specs, parse_where, select_specs
 
     s = settings_for(project)
     cases_path = s.path(cases, "cases") if (cases or s.project_file) else None
@@ -107,13 +131,25 @@ def tables(
 
     if theme or attribute:
         if spec:
-            raise UsageError("give either --spec or --theme/--attribute, not both",
-                             fix="drop --spec to build one table, or drop --theme/--attribute")
+            raise UsageError(
+                "give either --spec or --theme/--attribute, not both",
+                fix="drop --spec to build one table, or drop --theme/--attribute",
+            )
         if theme and attribute:
-            raise UsageError("give --theme or --attribute, not both",
-                             fix="a theme table counts codes; an attribute table counts case values")
-        one = TableSpec(id=theme or attribute, title=title or "", theme=theme, attribute=attribute, by=by,
-                        where=filters, percent=percent, subcodes=subcodes)
+            raise UsageError(
+                "give --theme or --attribute, not both",
+                fix="a theme table counts codes; an attribute table counts case values",
+            )
+        one = TableSpec(
+            id=theme or attribute,
+            title=title or "",
+            theme=theme,
+            attribute=attribute,
+            by=by,
+            where=filters,
+            percent=percent,
+            subcodes=subcodes,
+        )
         specs = [one]
         filters = []
     else:
@@ -121,25 +157,39 @@ def tables(
         if spec_path is None:
             raise UsageError("nothing to count", fix="give --theme THEME, --attribute COLUMN or --spec tables.yaml")
         if by or subcodes or title:
-            raise UsageError("--by, --subcodes and --title apply to a single --theme/--attribute table",
-                             fix="set 'by:', 'subcodes:' and 'title:' per table in the spec file")
+            raise UsageError(
+                "--by, --subcodes and --title apply to a single --theme/--attribute table",
+                fix="set 'by:', 'subcodes:' and 'title:' per table in the spec file",
+            )
         specs = select_specs(load_table_specs(spec_path), table)
     if any(sp.theme for sp in specs) and (segments_path is None or not Path(segments_path).exists()):
-        raise UsageError("theme tables need the coded segments", file=segments_path,
-                         fix="give --segments SEGMENTS.csv (written by 'qualkit code')")
+        raise UsageError(
+            "theme tables need the coded segments",
+            file=segments_path,
+            fix="give --segments SEGMENTS.csv (written by 'qualkit code')",
+        )
     if codebook_path is None and any(sp.theme for sp in specs):
         warn("no --codebook: theme rows come from the segments (only codes that occur, labelled by id)")
 
-    built = build_tables(specs, segments_path if any(sp.theme for sp in specs) else None, cases_path,
-                         codebook_path, where=filters, accepted_only=accepted_only, percent_all=percent)
+    built = build_tables(
+        specs,
+        segments_path if any(sp.theme for sp in specs) else None,
+        cases_path,
+        codebook_path,
+        where=filters,
+        accepted_only=accepted_only,
+        percent_all=percent,
+    )
     for t in built:
         for w in t.warnings:
             warn(f"table {t.spec.id}: {w}")
 
     if output is not None:
         if fmt_ == "terminal":
-            raise UsageError("--format terminal prints; it does not write a file",
-                             fix="drop --output, or use --format csv, xlsx or md")
+            raise UsageError(
+                "--format terminal prints; it does not write a file",
+                fix="drop --output, or use --format csv, xlsx or md",
+            )
         written = write_tables(built, output, fmt_)
         for p in written:
             say(f"wrote {p}")
@@ -148,8 +198,10 @@ def tables(
         raise UsageError("xlsx cannot be printed", fix="give --output tables.xlsx")
     if fmt_ == "csv":
         if len(built) > 1:
-            raise UsageError(f"{len(built)} tables cannot be printed as one CSV",
-                             fix="give --output FOLDER (one CSV per table) or pick one with --table ID")
+            raise UsageError(
+                f"{len(built)} tables cannot be printed as one CSV",
+                fix="give --output FOLDER (one CSV per table) or pick one with --table ID",
+            )
         sys.stdout.write(render_csv(built[0]))
         return
     if fmt_ == "md":

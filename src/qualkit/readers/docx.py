@@ -50,8 +50,9 @@ def read_docx(path: Path) -> Document:
     try:
         d = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
-        raise InputError("not a valid Word .docx file", file=path,
-                         fix="open and re-save it in Word or LibreOffice as .docx") from None
+        raise InputError(
+            "not a valid Word .docx file", file=path, fix="open and re-save it in Word or LibreOffice as .docx"
+        ) from None
     parts: list[str] = []
     blocks: list[Block] = []
     labels: list[tuple[int, int] | None] = []
@@ -66,8 +67,9 @@ def read_docx(path: Path) -> Document:
         pos += len(text) + 1
     text = "\n".join(parts)
     lines = [(b.start, b.end) for b in blocks]
-    return Document(id=path.stem, path=path, text=text, format="docx",
-                    turns=split_turns(text, lines, labels=labels), blocks=blocks)
+    return Document(
+        id=path.stem, path=path, text=text, format="docx", turns=split_turns(text, lines, labels=labels), blocks=blocks
+    )
 
 
 # --- everything else in the package (for the leak audit) ----------------------------------------------
@@ -123,8 +125,12 @@ def docx_other_texts(path: Path, body: str | None = None) -> list[tuple[str, str
                     if not text:
                         continue
                     parent = p.getparent()
-                    if name == "word/document.xml" and parent is not None and parent.tag == f"{{{_W}}}body" \
-                            and text in body_lines:
+                    if (
+                        name == "word/document.xml"
+                        and parent is not None
+                        and parent.tag == f"{{{_W}}}body"
+                        and text in body_lines
+                    ):
                         continue
                     prose.append(text)
                 if prose:
@@ -136,7 +142,11 @@ def docx_other_texts(path: Path, body: str | None = None) -> list[tuple[str, str
                     named = el.tag.rsplit("}", 1)[-1] in _NAMED
                     for attr, value in el.attrib.items():
                         local = attr.rsplit("}", 1)[-1]
-                        if (local in _TEXT_ATTRS or named and local in ("name", "val")) and value and any(c.isalpha() for c in value):
+                        if (
+                            (local in _TEXT_ATTRS or named and local in ("name", "val"))
+                            and value
+                            and any(c.isalpha() for c in value)
+                        ):
                             other.append(unquote(value) if attr == "Target" else value)
                     if len(el) == 0 and el.tag not in _LEAVES and el.text and el.text.strip():
                         other.append(el.text.strip())

@@ -34,8 +34,12 @@ def parse_cues(file_text: str, *, path: Path | None = None, fmt: str) -> tuple[l
     lines = file_text.split("\n")
     stripped = [ln.rstrip("\r") for ln in lines]
     if fmt == "vtt" and not stripped[0].lstrip("\ufeff").startswith("WEBVTT"):
-        raise InputError("not a WebVTT file (first line must be WEBVTT)", file=path, line=1,
-                         fix="add a WEBVTT header line or save the file as .txt")
+        raise InputError(
+            "not a WebVTT file (first line must be WEBVTT)",
+            file=path,
+            line=1,
+            fix="add a WEBVTT header line or save the file as .txt",
+        )
     cues: list[Cue] = []
     i = 0
     n = len(stripped)
@@ -57,8 +61,9 @@ def parse_cues(file_text: str, *, path: Path | None = None, fmt: str) -> tuple[l
         cues.append(Cue(number=len(cues) + 1, timing_line=i, payload=payload))
         i = j
     if not cues:
-        raise InputError("no subtitle cues found", file=path,
-                         fix="check the timing lines (00:00:01.000 --> 00:00:04.000)")
+        raise InputError(
+            "no subtitle cues found", file=path, fix="check the timing lines (00:00:01.000 --> 00:00:04.000)"
+        )
     return stripped, cues
 
 
@@ -90,8 +95,17 @@ def _read(path: Path, fmt: str) -> Document:
                 ts += 1
             t = type(t)(**{**t.__dict__, "text_start": ts})
         fixed.append(t)
-    return Document(id=path.stem, path=path, text=text, format=fmt, turns=fixed, blocks=blocks,
-                    encoding=encoding, bom=bom, warnings=warnings)
+    return Document(
+        id=path.stem,
+        path=path,
+        text=text,
+        format=fmt,
+        turns=fixed,
+        blocks=blocks,
+        encoding=encoding,
+        bom=bom,
+        warnings=warnings,
+    )
 
 
 def read_vtt(path: Path) -> Document:

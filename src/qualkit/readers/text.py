@@ -20,8 +20,9 @@ def decode_bytes(data: bytes, *, path: Path | None = None) -> tuple[str, str, bo
         try:
             return data[3:].decode("utf-8"), "utf-8", True, warnings
         except UnicodeDecodeError as exc:
-            raise InputError(f"text is not valid UTF-8 at byte {exc.start}", file=path,
-                             fix="re-save the file as UTF-8") from None
+            raise InputError(
+                f"text is not valid UTF-8 at byte {exc.start}", file=path, fix="re-save the file as UTF-8"
+            ) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16", True, warnings
@@ -36,8 +37,7 @@ def decode_bytes(data: bytes, *, path: Path | None = None) -> tuple[str, str, bo
                     return data.decode(enc), enc, False, warnings
                 except UnicodeDecodeError:
                     break
-        raise InputError("file looks binary, not text", file=path,
-                         fix="export it as .txt (UTF-8), .docx, .vtt or .srt")
+        raise InputError("file looks binary, not text", file=path, fix="export it as .txt (UTF-8), .docx, .vtt or .srt")
     try:
         return data.decode("utf-8"), "utf-8", False, warnings
     except UnicodeDecodeError as exc:

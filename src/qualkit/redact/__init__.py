@@ -25,9 +25,25 @@ from .key import KEY_COLUMNS, STYLES, RedactionKey
 from .spans import LABELS, Span
 
 __all__ = [
-    "RedactOptions", "RedactResult", "redact_corpus", "make_redactor", "Replacer", "DocSpans",
-    "RedactionKey", "KEY_COLUMNS", "STYLES", "LABELS", "LOG_COLUMNS", "LOG_NAME", "Span",
-    "audit_output", "AuditResult", "KeyMatcher", "KeyHit", "score_spans", "load_gold",
+    "RedactOptions",
+    "RedactResult",
+    "redact_corpus",
+    "make_redactor",
+    "Replacer",
+    "DocSpans",
+    "RedactionKey",
+    "KEY_COLUMNS",
+    "STYLES",
+    "LABELS",
+    "LOG_COLUMNS",
+    "LOG_NAME",
+    "Span",
+    "audit_output",
+    "AuditResult",
+    "KeyMatcher",
+    "KeyHit",
+    "score_spans",
+    "load_gold",
 ]
 
 

@@ -69,8 +69,15 @@ class KeyMatcher:
     commands that must check text against the key (e.g. the annex guard).
     """
 
-    def __init__(self, key_path: Path | None, *, keep_file: Path | None = None, keep_countries: bool = True,
-                 detector: Detector | None = None, key: RedactionKey | None = None) -> None:
+    def __init__(
+        self,
+        key_path: Path | None,
+        *,
+        keep_file: Path | None = None,
+        keep_countries: bool = True,
+        detector: Detector | None = None,
+        key: RedactionKey | None = None,
+    ) -> None:
         det = detector or Detector(RedactOptions(use_ner=False, keep_file=keep_file, keep_countries=keep_countries))
         if key is None:
             key = RedactionKey(key_path) if key_path is not None else RedactionKey(None)
@@ -95,9 +102,17 @@ def _masked(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _REPLACEMENT_RE.finditer(text)]
 
 
-def audit_output(folder: Path, key_path: Path | None, *, model: str | None = None, use_ner: bool = True,
-                 keep_file: Path | None = None, keep_countries: bool = True, fresh: bool = True,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> AuditResult:
+def audit_output(
+    folder: Path,
+    key_path: Path | None,
+    *,
+    model: str | None = None,
+    use_ner: bool = True,
+    keep_file: Path | None = None,
+    keep_countries: bool = True,
+    fresh: bool = True,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> AuditResult:
     """Audit every transcript under *folder* (the redaction log is skipped)."""
     folder = Path(folder)
     opts = RedactOptions(model=model, use_ner=use_ner, keep_file=keep_file, keep_countries=keep_countries)
@@ -145,16 +160,25 @@ def _audit_path(result: AuditResult, matcher: KeyMatcher, rel: str) -> None:
         return
     parts, pos = [], 0
     for hit in hits:
-        entry = matcher.key.get(phrase_key(words[hit.start:hit.end]))
-        parts += [rel[pos:hit.start], entry.tag if entry is not None else f"[{hit.label}]"]
+        entry = matcher.key.get(phrase_key(words[hit.start : hit.end]))
+        parts += [rel[pos : hit.start], entry.tag if entry is not None else f"[{hit.label}]"]
         pos = hit.end
     masked = "".join(parts) + rel[pos:]
     for hit in hits:
         result.leaks.append(Leak(masked, hit.start, hit.end, hit.label, "key", "file name"))
 
 
-def _audit_text(result: AuditResult, det: Detector, matcher: KeyMatcher, replacement_words: set[str],
-                where: str, text: str, turns, fresh: bool, use_ner: bool) -> None:
+def _audit_text(
+    result: AuditResult,
+    det: Detector,
+    matcher: KeyMatcher,
+    replacement_words: set[str],
+    where: str,
+    text: str,
+    turns,
+    fresh: bool,
+    use_ner: bool,
+) -> None:
     view = TokenView(text)
     masked = _masked(text)
     key_hits = set()
@@ -171,7 +195,7 @@ def _audit_text(result: AuditResult, det: Detector, matcher: KeyMatcher, replace
     for sp in det.finish(text, spans):
         if any(sp.start < b and a < sp.end for a, b in masked):
             continue
-        words = tokens_of(text[sp.start:sp.end])
+        words = tokens_of(text[sp.start : sp.end])
         if not words or all(w in replacement_words for w in words):
             continue
         if (sp.start, sp.end) in key_hits:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from .fold import fold, has_diacritics, is_vn_syllable
+from ..textnorm import fold, has_diacritics, is_vn_syllable
 from .lexicon import Gazetteer, Lexicon, gazetteer, is_vn_common_word, lexicon, person_names
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import Span
@@ -57,7 +57,10 @@ ID_RE = re.compile(
 _DATE_LIKE = re.compile(
     r"^(?:\d{4}[./\-]\d{1,2}[./\-]\d{1,2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|(?:19|20)\d\d\s*[\-–]\s*(?:19|20)?\d\d|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)$"
 )
-_MONEY_AFTER = re.compile(r"^\s*(?:vnd|vnđ|dong|đồng|đ\b|usd|\$|dollars?|euros?|eur|baht|yuan|rmb|million|billion|k\b|%|percent|per cent|người|people|kg|km|m2)", re.IGNORECASE)
+_MONEY_AFTER = re.compile(
+    r"^\s*(?:vnd|vnđ|dong|đồng|đ\b|usd|\$|dollars?|euros?|eur|baht|yuan|rmb|million|billion|k\b|%|percent|per cent|người|people|kg|km|m2)",
+    re.IGNORECASE,
+)
 
 
 def _digits(s: str) -> int:
@@ -93,7 +96,7 @@ def contact_spans(text: str) -> list[Span]:
             words = h.split()
             while len(words) > 1 and not words[-1][:1].isupper() and not words[-1][:1].isdigit():
                 words.pop()
-            e = s + len(" ".join(words)) if " ".join(words) == h[:len(" ".join(words))] else e
+            e = s + len(" ".join(words)) if " ".join(words) == h[: len(" ".join(words))] else e
         if e > s and not h.lower().startswith(("http", "www")) and fold(text[s:e]) not in lexicon().stop:
             out.append(Span(s, e, "HANDLE", "handle"))
     for m in PHONE_RE.finditer(text):
@@ -111,11 +114,18 @@ def contact_spans(text: str) -> list[Span]:
             continue  # a list of years
         if not frag.startswith(("+", "0", "(")) and len(groups) > 1 and groups[-1] == "000":
             continue  # an amount: 15 000 000
-        if _MONEY_AFTER.match(text[e : e + 12]) or text[max(0, s - 1):s] in "$€£₫" and s > 0:
+        if _MONEY_AFTER.match(text[e : e + 12]) or text[max(0, s - 1) : s] in "$€£₫" and s > 0:
             continue
-        if not frag.startswith(("+", "0", "(")) and len(groups) == 2 and not re.search(
+        if (
+            not frag.startswith(("+", "0", "("))
+            and len(groups) == 2
+            and not re.search(
                 r"(?:phone|tel|call|number|mobile|cell|fax|desk|office|sđt|điện thoại|số|on|at|to|registered)\W*$",
-                text[max(0, s - 25):s], re.IGNORECASE) and not re.match(r"\s*(?:office|fax|mobile|home|work)", text[e:e + 10], re.IGNORECASE):
+                text[max(0, s - 25) : s],
+                re.IGNORECASE,
+            )
+            and not re.match(r"\s*(?:office|fax|mobile|home|work)", text[e : e + 10], re.IGNORECASE)
+        ):
             continue  # two bare groups ("467 3395") only where a phone is expected
         if len(groups) >= 3 and len(groups[0]) == 1 and all(len(g) == 3 for g in groups[1:]):
             continue  # 1 500 000: thousands separators
@@ -135,69 +145,186 @@ def contact_spans(text: str) -> list[Span]:
 
 #: keyword (folded) -> label, for "<Name> keyword" (suffix) forms
 SUFFIX_KEYWORDS: dict[str, str] = {}
-for _kw in ("centre center shelter hotel motel guesthouse hostel inn karaoke club bar pub cafe coffee "
-            "restaurant massage parlour parlor spa salon brothel hospital clinic school university college "
-            "pagoda temple church mosque station camp prison factory mall plaza building apartments airport "
-            "checkpoint hall").split():
+for _kw in (
+    "centre center shelter hotel motel guesthouse hostel inn karaoke club bar pub cafe coffee "
+    "restaurant massage parlour parlor spa salon brothel hospital clinic school university college "
+    "pagoda temple church mosque station camp prison factory mall plaza building apartments airport "
+    "checkpoint hall"
+).split():
     SUFFIX_KEYWORDS[_kw] = "FACILITY"
-for _kw in ("guest house|border gate|border post|border checkpoint|police station|bus station|train station|"
-            "karaoke bar|coffee shop|massage parlour|massage parlor|beer garden|night club|nightclub|rescue centre|"
-            "social protection centre|drop-in centre|drop in centre|shelter house").split("|"):
+for _kw in (
+    "guest house|border gate|border post|border checkpoint|police station|bus station|train station|"
+    "karaoke bar|coffee shop|massage parlour|massage parlor|beer garden|night club|nightclub|rescue centre|"
+    "social protection centre|drop-in centre|drop in centre|shelter house"
+).split("|"):
     SUFFIX_KEYWORDS[_kw] = "FACILITY"
-for _kw in ("street st road rd avenue ave lane alley boulevard blvd highway bridge lake park market square "
-            "village hamlet commune ward district province town township city island beach bay river "
-            "mountain mountains hill hills pass quarter port harbour harbor delta canal waterfall cave "
-            "islands estate").split():
+for _kw in (
+    "street st road rd avenue ave lane alley boulevard blvd highway bridge lake park market square "
+    "village hamlet commune ward district province town township city island beach bay river "
+    "mountain mountains hill hills pass quarter port harbour harbor delta canal waterfall cave "
+    "islands estate"
+).split():
     SUFFIX_KEYWORDS[_kw] = "PLACE"
-for _kw in ("night market|border area|industrial zone|industrial park|economic zone|residential area|urban area").split("|"):
+for _kw in ("night market|border area|industrial zone|industrial park|economic zone|residential area|urban area").split(
+    "|"
+):
     SUFFIX_KEYWORDS[_kw] = "PLACE"
 
 #: keyword (folded) -> (label, accent-sensitive original form or None), for "keyword <Name>" forms
 PREFIX_KEYWORDS: dict[str, tuple[str, str | None]] = {}
 for _kw, _label in (
-    ("khách sạn", "FACILITY"), ("nhà nghỉ", "FACILITY"), ("nhà hàng", "FACILITY"), ("quán", "FACILITY"),
-    ("quán karaoke", "FACILITY"), ("trung tâm", "FACILITY"), ("mái ấm", "FACILITY"), ("nhà tạm lánh", "FACILITY"),
-    ("câu lạc bộ", "FACILITY"), ("clb", "FACILITY"), ("bến xe", "FACILITY"), ("cửa khẩu", "PLACE"),
-    ("đồn biên phòng", "FACILITY"), ("trạm", "FACILITY"), ("trường", "FACILITY"), ("bệnh viện", "FACILITY"),
-    ("chùa", "FACILITY"), ("nhà thờ", "FACILITY"), ("chợ", "PLACE"), ("cầu", "PLACE"), ("hồ", "PLACE"),
-    ("công viên", "PLACE"), ("làng", "PLACE"), ("thôn", "PLACE"), ("bản", "PLACE"), ("ấp", "PLACE"),
-    ("xóm", "PLACE"), ("buôn", "PLACE"), ("tổ dân phố", "PLACE"), ("khu phố", "PLACE"), ("tổ", "PLACE"),
-    ("đường", "PLACE"), ("phố", "PLACE"), ("ngõ", "PLACE"), ("ngách", "PLACE"), ("hẻm", "PLACE"),
-    ("kiệt", "PLACE"), ("số nhà", "PLACE"), ("số", "PLACE"), ("quận", "PLACE"), ("huyện", "PLACE"),
-    ("phường", "PLACE"), ("xã", "PLACE"), ("tỉnh", "PLACE"), ("thành phố", "PLACE"), ("thị xã", "PLACE"),
-    ("thị trấn", "PLACE"), ("tp", "PLACE"), ("khu", "PLACE"), ("đảo", "PLACE"), ("bãi biển", "PLACE"),
-    ("núi", "PLACE"), ("sông", "PLACE"), ("cảng", "PLACE"), ("bến", "PLACE"), ("vịnh", "PLACE"),
+    ("khách sạn", "FACILITY"),
+    ("nhà nghỉ", "FACILITY"),
+    ("nhà hàng", "FACILITY"),
+    ("quán", "FACILITY"),
+    ("quán karaoke", "FACILITY"),
+    ("trung tâm", "FACILITY"),
+    ("mái ấm", "FACILITY"),
+    ("nhà tạm lánh", "FACILITY"),
+    ("câu lạc bộ", "FACILITY"),
+    ("clb", "FACILITY"),
+    ("bến xe", "FACILITY"),
+    ("cửa khẩu", "PLACE"),
+    ("đồn biên phòng", "FACILITY"),
+    ("trạm", "FACILITY"),
+    ("trường", "FACILITY"),
+    ("bệnh viện", "FACILITY"),
+    ("chùa", "FACILITY"),
+    ("nhà thờ", "FACILITY"),
+    ("chợ", "PLACE"),
+    ("cầu", "PLACE"),
+    ("hồ", "PLACE"),
+    ("công viên", "PLACE"),
+    ("làng", "PLACE"),
+    ("thôn", "PLACE"),
+    ("bản", "PLACE"),
+    ("ấp", "PLACE"),
+    ("xóm", "PLACE"),
+    ("buôn", "PLACE"),
+    ("tổ dân phố", "PLACE"),
+    ("khu phố", "PLACE"),
+    ("tổ", "PLACE"),
+    ("đường", "PLACE"),
+    ("phố", "PLACE"),
+    ("ngõ", "PLACE"),
+    ("ngách", "PLACE"),
+    ("hẻm", "PLACE"),
+    ("kiệt", "PLACE"),
+    ("số nhà", "PLACE"),
+    ("số", "PLACE"),
+    ("quận", "PLACE"),
+    ("huyện", "PLACE"),
+    ("phường", "PLACE"),
+    ("xã", "PLACE"),
+    ("tỉnh", "PLACE"),
+    ("thành phố", "PLACE"),
+    ("thị xã", "PLACE"),
+    ("thị trấn", "PLACE"),
+    ("tp", "PLACE"),
+    ("khu", "PLACE"),
+    ("đảo", "PLACE"),
+    ("bãi biển", "PLACE"),
+    ("núi", "PLACE"),
+    ("sông", "PLACE"),
+    ("cảng", "PLACE"),
+    ("bến", "PLACE"),
+    ("vịnh", "PLACE"),
 ):
     _f = fold(_kw)
     # short Vietnamese keywords that are English words once folded must be written with their accents
-    PREFIX_KEYWORDS[_f] = (_label, _kw if len(_f) <= 4 and _f in {"so", "ho", "cau", "cho", "ban", "pho", "quan", "to", "ben", "khu", "nui", "song", "dao", "tram", "chua", "xa", "tinh", "ngo", "ap", "xom", "thon", "lang", "buon", "hem", "kiet", "tp"} and _kw != "tp" else None)
-for _kw, _label in (("hotel", "FACILITY"), ("karaoke", "FACILITY"), ("club", "FACILITY"), ("bar", "FACILITY"),
-                    ("cafe", "FACILITY"), ("massage", "FACILITY"), ("spa", "FACILITY"), ("restaurant", "FACILITY"),
-                    ("lake", "PLACE"), ("mount", "PLACE"), ("mt", "PLACE"), ("district", "PLACE"), ("ward", "PLACE"),
-                    ("hamlet", "PLACE"), ("zone", "PLACE"), ("commune", "PLACE"), ("village", "PLACE"),
-                    ("province", "PLACE"), ("camp", "FACILITY"), ("centre", "FACILITY"), ("center", "FACILITY"),
-                    ("shelter", "FACILITY"), ("block", "PLACE"), ("group", "PLACE")):
+    PREFIX_KEYWORDS[_f] = (
+        _label,
+        _kw
+        if len(_f) <= 4
+        and _f
+        in {
+            "so",
+            "ho",
+            "cau",
+            "cho",
+            "ban",
+            "pho",
+            "quan",
+            "to",
+            "ben",
+            "khu",
+            "nui",
+            "song",
+            "dao",
+            "tram",
+            "chua",
+            "xa",
+            "tinh",
+            "ngo",
+            "ap",
+            "xom",
+            "thon",
+            "lang",
+            "buon",
+            "hem",
+            "kiet",
+            "tp",
+        }
+        and _kw != "tp"
+        else None,
+    )
+for _kw, _label in (
+    ("hotel", "FACILITY"),
+    ("karaoke", "FACILITY"),
+    ("club", "FACILITY"),
+    ("bar", "FACILITY"),
+    ("cafe", "FACILITY"),
+    ("massage", "FACILITY"),
+    ("spa", "FACILITY"),
+    ("restaurant", "FACILITY"),
+    ("lake", "PLACE"),
+    ("mount", "PLACE"),
+    ("mt", "PLACE"),
+    ("district", "PLACE"),
+    ("ward", "PLACE"),
+    ("hamlet", "PLACE"),
+    ("zone", "PLACE"),
+    ("commune", "PLACE"),
+    ("village", "PLACE"),
+    ("province", "PLACE"),
+    ("camp", "FACILITY"),
+    ("centre", "FACILITY"),
+    ("center", "FACILITY"),
+    ("shelter", "FACILITY"),
+    ("block", "PLACE"),
+    ("group", "PLACE"),
+):
     PREFIX_KEYWORDS.setdefault(_kw, (_label, "Title"))
 #: prefixes after which a bare number is a place ("District 1", "Quận 3", "ngõ 12", "hẻm 34/5")
-NUMBERED_PREFIXES = frozenset(fold(w) for w in (
-    "district quận q ward phường p hamlet ấp zone khu phố tổ ngõ ngách hẻm kiệt số block group commune xã".split()))
+NUMBERED_PREFIXES = frozenset(
+    fold(w)
+    for w in (
+        "district quận q ward phường p hamlet ấp zone khu phố tổ ngõ ngách hẻm kiệt số block group commune xã".split()
+    )
+)
 _ADMIN_WORDS = frozenset("district ward commune province city town township quan huyen phuong xa tinh".split())
 
-STREET_SUFFIX = (r"street|st|str|road|rd|avenue|ave|av|lane|ln|drive|dr|close|court|ct|crescent|cres|place|pl|"
-                 r"terrace|tce|way|boulevard|blvd|square|sq|parade|row|walk|grove|gardens|highway|hwy|pike|turnpike|"
-                 r"pass|trail|circle|cir|loop|alley|mews|rise|vale|green|parkway|pkwy|quay|wharf|hill|heights|"
-                 r"esplanade|promenade|bypass|lodge|creek|junction|jct|estate|hollow|"
-                 r"meadows?|ridge|summit|valley|villas?|ways|fork|forge|"
-                 r"glen|harbor|harbour|haven|island|isle|knoll|landing|manor|mill|mills|motorway|port|"
-                 r"ranch|track|trafficway|tunnel|vista|wells|cove|burg|gateway")
-STREET_PREFIX = (r"rue|avenue|av|avda|avenida|boulevard|bd|chemin|allée|allee|impasse|via|viale|piazza|piazzetta|"
-                 r"corso|largo|vicolo|calle|plaza|paseo|carrer|camino|rua|travessa|alameda|praça|praca|estrada|"
-                 r"rodovia|ul|ulica|al|aleja|plac|strada|str|bulevardul|odos|leoforos|platz|straße|strasse|"
-                 r"đường|phố|ngõ|ngách|hẻm|kiệt|duong|pho|street|st|road|rd")
-STREET_ENDINGS = (r"straße|strasse|gasse|weg|platz|allee|ring|damm|ufer|gatan|gata|gate|vägen|vagen|vegen|veien|"
-                  r"veg|vej|gade|stræde|strade|torv|katu|kuja|tie|polku|kaari|rinne|laan|straat|gracht|plein|kade|"
-                  r"singel|dreef|utca|út|tér|körút|iela|gatve|tänav|tee|puiestee|ulice|náměstí|třída|cesta|stien|"
-                  r"stig|bakken|haugen|lia|vägen|backe|gränd|vangen|bygget|leite|tún|vegur|gata|stræti")
+STREET_SUFFIX = (
+    r"street|st|str|road|rd|avenue|ave|av|lane|ln|drive|dr|close|court|ct|crescent|cres|place|pl|"
+    r"terrace|tce|way|boulevard|blvd|square|sq|parade|row|walk|grove|gardens|highway|hwy|pike|turnpike|"
+    r"pass|trail|circle|cir|loop|alley|mews|rise|vale|green|parkway|pkwy|quay|wharf|hill|heights|"
+    r"esplanade|promenade|bypass|lodge|creek|junction|jct|estate|hollow|"
+    r"meadows?|ridge|summit|valley|villas?|ways|fork|forge|"
+    r"glen|harbor|harbour|haven|island|isle|knoll|landing|manor|mill|mills|motorway|port|"
+    r"ranch|track|trafficway|tunnel|vista|wells|cove|burg|gateway"
+)
+STREET_PREFIX = (
+    r"rue|avenue|av|avda|avenida|boulevard|bd|chemin|allée|allee|impasse|via|viale|piazza|piazzetta|"
+    r"corso|largo|vicolo|calle|plaza|paseo|carrer|camino|rua|travessa|alameda|praça|praca|estrada|"
+    r"rodovia|ul|ulica|al|aleja|plac|strada|str|bulevardul|odos|leoforos|platz|straße|strasse|"
+    r"đường|phố|ngõ|ngách|hẻm|kiệt|duong|pho|street|st|road|rd"
+)
+STREET_ENDINGS = (
+    r"straße|strasse|gasse|weg|platz|allee|ring|damm|ufer|gatan|gata|gate|vägen|vagen|vegen|veien|"
+    r"veg|vej|gade|stræde|strade|torv|katu|kuja|tie|polku|kaari|rinne|laan|straat|gracht|plein|kade|"
+    r"singel|dreef|utca|út|tér|körút|iela|gatve|tänav|tee|puiestee|ulice|náměstí|třída|cesta|stien|"
+    r"stig|bakken|haugen|lia|vägen|backe|gränd|vangen|bygget|leite|tún|vegur|gata|stræti"
+)
 _PARTICLES = frozenset("de du des la le di da del della van von der den dos das do e y of the al el ten ter".split())
 
 ADDR_NUM_FIRST = re.compile(
@@ -281,7 +408,14 @@ class RuleDetector:
         out: list[Span] = []
         folded = view.folded
         for i, k, _entry in self.gaz_index.finditer(view):
-            if k - i == 1 and (folded[i] in self.lex.stop or (len(folded[i]) <= 3 and not view.text[view.starts[i]:view.ends[i]].isupper() and folded[i] not in ("hue", "vinh"))):
+            if k - i == 1 and (
+                folded[i] in self.lex.stop
+                or (
+                    len(folded[i]) <= 3
+                    and not view.text[view.starts[i] : view.ends[i]].isupper()
+                    and folded[i] not in ("hue", "vinh")
+                )
+            ):
                 continue
             s, e = view.starts[i], view.ends[k - 1]
             out.append(Span(s, e, "PLACE", "gazetteer"))
@@ -340,7 +474,15 @@ class RuleDetector:
     @staticmethod
     def _tight(view: TokenView, i: int) -> bool:
         """Tokens i and i+1 belong to one facility name: a space, slash or hyphen between them."""
-        return i + 1 < len(view.starts) and view.text[view.ends[i]:view.starts[i + 1]] in (" ", "/", "-", "\u00a0", "'", "’", ". ")
+        return i + 1 < len(view.starts) and view.text[view.ends[i] : view.starts[i + 1]] in (
+            " ",
+            "/",
+            "-",
+            "\u00a0",
+            "'",
+            "’",
+            ". ",
+        )
 
     def _name_token_ok(self, view: TokenView, j: int) -> bool:
         f = view.folded[j]
@@ -352,8 +494,14 @@ class RuleDetector:
         j = kw_start - 1
         # "Thien Phuoc vocational school": lower-case descriptors between the name and the keyword
         skipped = 0
-        while j >= 0 and skipped < 2 and view.joined(j) and not view.caps[j] and view.folded[j] in self.lex.generic \
-                and view.folded[j] not in self.lex.stop:
+        while (
+            j >= 0
+            and skipped < 2
+            and view.joined(j)
+            and not view.caps[j]
+            and view.folded[j] in self.lex.generic
+            and view.folded[j] not in self.lex.stop
+        ):
             j -= 1
             skipped += 1
         names: list[int] = []
@@ -375,7 +523,9 @@ class RuleDetector:
         names: list[int] = []
         n = len(view.folded)
         last = kw_end - 1
-        while j < n and len(names) < 4 and view.joined(last) and self._tight(view, last) and self._name_token_ok(view, j):
+        while (
+            j < n and len(names) < 4 and view.joined(last) and self._tight(view, last) and self._name_token_ok(view, j)
+        ):
             names.append(j)
             last = j
             j += 1
@@ -397,18 +547,40 @@ class RuleDetector:
         while i < n:
             f = folded[i]
             # title or kinship term + capitalised name: "chị Mai", "Mr. Tuan", "Sister Lan"
-            if f in titles and i + 1 < n and caps[i + 1] and (view.joined(i) or view.gap(i) in (". ", ".\u00a0")
-                                                            and text[view.starts[i]:view.ends[i]].lower() not in lex.titles_vi) \
-                    and not folded[i + 1].isdigit() and folded[i + 1] not in lex.stop and folded[i + 1] not in lex.generic \
-                    and not is_vn_common_word(text[view.starts[i + 1]:view.ends[i + 1]]):
-                w = text[view.starts[i]:view.ends[i]]
+            if (
+                f in titles
+                and i + 1 < n
+                and caps[i + 1]
+                and (
+                    view.joined(i)
+                    or view.gap(i) in (". ", ".\u00a0")
+                    and text[view.starts[i] : view.ends[i]].lower() not in lex.titles_vi
+                )
+                and not folded[i + 1].isdigit()
+                and folded[i + 1] not in lex.stop
+                and folded[i + 1] not in lex.generic
+                and not is_vn_common_word(text[view.starts[i + 1] : view.ends[i + 1]])
+            ):
+                w = text[view.starts[i] : view.ends[i]]
                 if self._title_ok(view, i, w, f):
-                    while i + 2 < n and folded[i + 1] in titles and caps[i + 2] and view.joined(i + 1) \
-                            and not self._vn_token(view, i + 1):
+                    while (
+                        i + 2 < n
+                        and folded[i + 1] in titles
+                        and caps[i + 2]
+                        and view.joined(i + 1)
+                        and not self._vn_token(view, i + 1)
+                    ):
                         i += 1  # "Lieutenant Colonel Đặng Quốc Hưng"
                     j = i + 1
-                    while j + 1 < n and j - i < 4 and caps[j + 1] and view.joined(j) and folded[j + 1] not in lex.stop \
-                            and folded[j + 1] not in lex.generic and not folded[j + 1].isdigit():
+                    while (
+                        j + 1 < n
+                        and j - i < 4
+                        and caps[j + 1]
+                        and view.joined(j)
+                        and folded[j + 1] not in lex.stop
+                        and folded[j + 1] not in lex.generic
+                        and not folded[j + 1].isdigit()
+                    ):
                         j += 1
                     out.append(Span(view.starts[i + 1], view.ends[j], "PERSON", "title"))
                     i = j + 1
@@ -416,11 +588,24 @@ class RuleDetector:
             # a run of capitalised Vietnamese-looking syllables
             if caps[i] and self._vn_token(view, i):
                 j = i
-                while j + 1 < n and j - i < 5 and caps[j + 1] and view.joined(j) and text[view.ends[j]:view.starts[j + 1]] in (" ", "\u00a0") \
-                        and (self._vn_token(view, j + 1) or (
+                while (
+                    j + 1 < n
+                    and j - i < 5
+                    and caps[j + 1]
+                    and view.joined(j)
+                    and text[view.ends[j] : view.starts[j + 1]] in (" ", "\u00a0")
+                    and (
+                        self._vn_token(view, j + 1)
+                        or (
                             # after a surname and a middle name any syllable is the given name: "Ngo Thi Bup"
-                            j > i and folded[i] in lex.surnames and folded[j] in lex.middles
-                            and is_vn_syllable(folded[j + 1]) and folded[j + 1] not in lex.stop)):
+                            j > i
+                            and folded[i] in lex.surnames
+                            and folded[j] in lex.middles
+                            and is_vn_syllable(folded[j + 1])
+                            and folded[j + 1] not in lex.stop
+                        )
+                    )
+                ):
                     j += 1
                 out += self._vn_run(view, i, j + 1)
                 i = j + 1
@@ -452,7 +637,7 @@ class RuleDetector:
             return True
         if f in self.lex.stop or f in self.lex.generic:
             return False
-        w = view.text[view.starts[i]:view.ends[i]]
+        w = view.text[view.starts[i] : view.ends[i]]
         return has_diacritics(w)
 
     def _vn_run(self, view: TokenView, i: int, k: int) -> list[Span]:
@@ -462,7 +647,7 @@ class RuleDetector:
         out: list[Span] = []
         # "Tran Van Hung": a surname and name syllables make a full name, even if a place is named inside it
         if k - i >= 3 and folded[i] in lex.surnames and self.gaz_index.get(tuple(folded[i:k])) is None:
-            sp = self._person_in(view, i, min(k, i + 4), folded[i:min(k, i + 4)])
+            sp = self._person_in(view, i, min(k, i + 4), folded[i : min(k, i + 4)])
             if sp is not None:
                 return [Span(sp.start, sp.end, "PERSON", "vn-fullname")]
         while i < k:
@@ -492,15 +677,18 @@ class RuleDetector:
 
     def _person_in(self, view: TokenView, i: int, k: int, toks: list[str]) -> Span | None:
         lex = self.lex
-        words = [view.text[view.starts[x]:view.ends[x]] for x in range(i, k)]
+        words = [view.text[view.starts[x] : view.ends[x]] for x in range(i, k)]
         diac = any(has_diacritics(w) for w in words)
         if len(toks) >= 2:
             first = toks[0]
             if first in lex.surnames and (first not in lex.stop or diac or toks[1] in lex.middles):
                 if all(t in lex.given or t in lex.middles or t in lex.surnames or is_vn_syllable(t) for t in toks[1:]):
                     return Span(view.starts[i], view.ends[k - 1], "PERSON", "vn-name")
-            if all(t in lex.given or t in lex.middles for t in toks) and (toks[-1] in lex.given) \
-                    and (diac or not all(t in lex.ambiguous for t in toks)):
+            if (
+                all(t in lex.given or t in lex.middles for t in toks)
+                and (toks[-1] in lex.given)
+                and (diac or not all(t in lex.ambiguous for t in toks))
+            ):
                 return Span(view.starts[i], view.ends[k - 1], "PERSON", "vn-name")
             # fall back to the last given name in the run
             for x in range(k - 1, i - 1, -1):
@@ -524,7 +712,7 @@ class RuleDetector:
     def _sentence_start(view: TokenView, i: int) -> bool:
         if i == 0:
             return True
-        gap = view.text[view.ends[i - 1]:view.starts[i]]
+        gap = view.text[view.ends[i - 1] : view.starts[i]]
         return any(c in gap for c in ".!?\n:")
 
     # -- general first names (supporting evidence) --------------------------------------
@@ -543,23 +731,39 @@ class RuleDetector:
             f = folded[i]
             if f not in first:
                 # "Faina D. Yefremova": a name, an initial, a name
-                if i + 2 < n and caps[i] and caps[i + 1] and caps[i + 2] and len(folded[i + 1]) == 1 \
-                        and folded[i + 1].isalpha() and self._namey(view, i) and self._namey(view, i + 2) \
-                        and view.joined(i) and view.joined(i + 1):
+                if (
+                    i + 2 < n
+                    and caps[i]
+                    and caps[i + 1]
+                    and caps[i + 2]
+                    and len(folded[i + 1]) == 1
+                    and folded[i + 1].isalpha()
+                    and self._namey(view, i)
+                    and self._namey(view, i + 2)
+                    and view.joined(i)
+                    and view.joined(i + 1)
+                ):
                     out.append(Span(view.starts[i], view.ends[i + 2], "PERSON", "name-list"))
                     i += 3
                     continue
                 # "Calquín Cazares": a capitalised word before a known surname
-                if i + 1 < n and caps[i] and caps[i + 1] and folded[i + 1] in last and self._namey(view, i) \
-                        and self._namey(view, i + 1) and view.text[view.ends[i]:view.starts[i + 1]] == " " \
-                        and not self._vn_name_starts(view, i + 1) \
-                        and not is_vn_common_word(text[view.starts[i]:view.ends[i]]):
+                if (
+                    i + 1 < n
+                    and caps[i]
+                    and caps[i + 1]
+                    and folded[i + 1] in last
+                    and self._namey(view, i)
+                    and self._namey(view, i + 1)
+                    and view.text[view.ends[i] : view.starts[i + 1]] == " "
+                    and not self._vn_name_starts(view, i + 1)
+                    and not is_vn_common_word(text[view.starts[i] : view.ends[i]])
+                ):
                     out.append(Span(view.starts[i], view.ends[i + 1], "PERSON", "name-list"))
                     i += 2
                     continue
                 i += 1
                 continue
-            w = text[view.starts[i]:view.ends[i]]
+            w = text[view.starts[i] : view.ends[i]]
             if is_vn_common_word(w, self._sentence_start(view, i)):
                 i += 1  # "Tôi", "Chào", "Cảm": Vietnamese words, not the names Toi, Chao, Cam
                 continue
@@ -568,7 +772,9 @@ class RuleDetector:
                 while j + 1 < n and j - i < 3 and view.joined(j) and caps[j + 1] and not folded[j + 1].isdigit():
                     nxt = folded[j + 1]
                     initial = len(nxt) == 1 and nxt.isalpha() and j + 2 < n and caps[j + 2] and view.joined(j + 1)
-                    if not initial and (nxt in lex.stop or nxt in lex.generic or nxt in SUFFIX_KEYWORDS or nxt in lex.countries):
+                    if not initial and (
+                        nxt in lex.stop or nxt in lex.generic or nxt in SUFFIX_KEYWORDS or nxt in lex.countries
+                    ):
                         break
                     j += 1
                 out.append(Span(view.starts[i], view.ends[j], "PERSON", "name-list"))
@@ -576,11 +782,22 @@ class RuleDetector:
                 continue
             if w.islower() and self._lower_context(view, i) and f not in lex.common_words:
                 j = i
-                if i + 2 < n and len(folded[i + 1]) == 1 and view.joined(i) and view.joined(i + 1) and folded[i + 2].isalpha() \
-                        and folded[i + 2] not in lex.stop:
+                if (
+                    i + 2 < n
+                    and len(folded[i + 1]) == 1
+                    and view.joined(i)
+                    and view.joined(i + 1)
+                    and folded[i + 2].isalpha()
+                    and folded[i + 2] not in lex.stop
+                ):
                     j = i + 2  # "emidio p lombardo"
-                elif i + 1 < n and view.joined(i) and folded[i + 1].isalpha() and folded[i + 1] not in lex.stop \
-                        and (folded[i + 1] in last or folded[i + 1] not in lex.generic):
+                elif (
+                    i + 1 < n
+                    and view.joined(i)
+                    and folded[i + 1].isalpha()
+                    and folded[i + 1] not in lex.stop
+                    and (folded[i + 1] in last or folded[i + 1] not in lex.generic)
+                ):
                     j = i + 1
                 out.append(Span(view.starts[i], view.ends[j], "PERSON", "name-list"))
                 i = j + 1
@@ -590,9 +807,12 @@ class RuleDetector:
 
     def _vn_name_starts(self, view: TokenView, i: int) -> bool:
         """Token i starts a Vietnamese full name ("Nguyen Thi Mai"), so the word before it is not part of it."""
-        return (i + 1 < len(view.folded) and view.joined(i)
-                and starts_vn_full_name(self.lex, view.folded[i], view.folded[i + 1], view.caps[i + 1])
-                and view.folded[i - 1] not in self.name_parts)
+        return (
+            i + 1 < len(view.folded)
+            and view.joined(i)
+            and starts_vn_full_name(self.lex, view.folded[i], view.folded[i + 1], view.caps[i + 1])
+            and view.folded[i - 1] not in self.name_parts
+        )
 
     def _namey(self, view: TokenView, i: int) -> bool:
         """Token i could be part of a personal name: a capitalised word that is not a common word."""
@@ -600,11 +820,18 @@ class RuleDetector:
         lex = self.lex
         if not f.isalpha() or len(f) < 2:
             return False
-        w = view.text[view.starts[i]:view.ends[i]]
+        w = view.text[view.starts[i] : view.ends[i]]
         if w.isupper() and len(w) > 1:
             return False
-        return not (f in lex.stop or f in lex.generic or f in lex.common_words or f in lex.titles
-                    or f in lex.countries or f in SUFFIX_KEYWORDS or f in PREFIX_KEYWORDS)
+        return not (
+            f in lex.stop
+            or f in lex.generic
+            or f in lex.common_words
+            or f in lex.titles
+            or f in lex.countries
+            or f in SUFFIX_KEYWORDS
+            or f in PREFIX_KEYWORDS
+        )
 
     @property
     def names(self):
@@ -618,7 +845,7 @@ class RuleDetector:
         text = view.text
         a = text.rfind("\n", 0, view.starts[i]) + 1
         b = text.find("\n", view.ends[i])
-        line = text[a: b if b >= 0 else len(text)]
+        line = text[a : b if b >= 0 else len(text)]
         return not any(c.isupper() for c in line)
 
     @staticmethod
@@ -626,7 +853,7 @@ class RuleDetector:
         text = view.text
         a = text.rfind("\n", 0, view.starts[i]) + 1
         b = text.find("\n", view.ends[i])
-        line = text[a: b if b >= 0 else len(text)]
+        line = text[a : b if b >= 0 else len(text)]
         return not any(c.islower() for c in line)
 
     # -- lists: "Eklund, Michael and Hodge" --------------------------------------------------
@@ -659,7 +886,9 @@ class RuleDetector:
             for a, b in items:
                 words = text[a:b].split()
                 fw = [fold(w) for w in words]
-                if not all(w[:1].isupper() for w in words) or any(x in lex.stop or x in lex.generic or x in lex.countries for x in fw):
+                if not all(w[:1].isupper() for w in words) or any(
+                    x in lex.stop or x in lex.generic or x in lex.countries for x in fw
+                ):
                     good.append(None)
                     continue
                 good.append((a, b))
@@ -667,9 +896,18 @@ class RuleDetector:
             if len(valid) < 2 or len(valid) < len(good) - 1:
                 continue
             anchored = any(any(s < b and a < e for s, e in persons) for a, b in valid)
-            known = sum(1 for a, b in valid if fold(text[a:b].split()[-1]) in last or fold(text[a:b].split()[0]) in first)
-            if anchored or known >= 2 or (known >= 1 and all(len(text[a:b].split()) == 1 for a, b in valid)
-                                           and all(self.gaz_index.get((fold(text[a:b]),)) is None for a, b in valid)):
+            known = sum(
+                1 for a, b in valid if fold(text[a:b].split()[-1]) in last or fold(text[a:b].split()[0]) in first
+            )
+            if (
+                anchored
+                or known >= 2
+                or (
+                    known >= 1
+                    and all(len(text[a:b].split()) == 1 for a, b in valid)
+                    and all(self.gaz_index.get((fold(text[a:b]),)) is None for a, b in valid)
+                )
+            ):
                 out += [Span(a, b, "PERSON", "name-list") for a, b in valid]
         return out
 
@@ -692,10 +930,12 @@ class RuleDetector:
         r"(?<![\w'’\-])(?P<n>[A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*(?:[ \t][A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*)?)[ \t]+"
         r"(?:said|says|told|tells|asked|asks|lives|lived|was born|works|worked|began|started|comes from|came from|"
         r"is from|was from|married|called me|phoned|texted|promised|introduced|took me|brought me|sold me|"
-        r"nói|bảo|kể)\b")
+        r"nói|bảo|kể)\b"
+    )
     VERB_BEFORE_RE = re.compile(
         r"\b(?:says|said|asked|told|according to|thanks to|married to|introduced by|sold by|taken by)[ \t]+"
-        r"(?P<n>[A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*(?:[ \t][A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*)?)(?=[ \t]*[.,;!?\n]|$)")
+        r"(?P<n>[A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*(?:[ \t][A-ZĐÀ-ÝẠ-Ỹ][\w'’\-]*)?)(?=[ \t]*[.,;!?\n]|$)"
+    )
 
     def verb_spans(self, text: str) -> list[Span]:
         out: list[Span] = []
@@ -705,8 +945,14 @@ class RuleDetector:
                 words = m.group("n").split()
                 f = [fold(w) for w in words]
                 # a sentence-initial common word ("Nobody said", "Police said") is not a name
-                while f and (f[0] in lex.stop or f[0] in lex.generic or f[0] in lex.common_words or f[0] in lex.titles
-                             or f[0] in lex.countries or self.gaz_index.get((f[0],)) is not None):
+                while f and (
+                    f[0] in lex.stop
+                    or f[0] in lex.generic
+                    or f[0] in lex.common_words
+                    or f[0] in lex.titles
+                    or f[0] in lex.countries
+                    or self.gaz_index.get((f[0],)) is not None
+                ):
                     words.pop(0)
                     f.pop(0)
                 if not words or any(x in lex.stop or x in lex.generic or x in lex.countries for x in f):
@@ -722,9 +968,9 @@ class RuleDetector:
         lex = self.lex
         for m in self.CUE_RE.finditer(text):
             s = m.start("n")
-            words = list(re.finditer(r"[^\W\d_][\w'’\-]*\.?", text[s:m.end("n")]))
+            words = list(re.finditer(r"[^\W\d_][\w'’\-]*\.?", text[s : m.end("n")]))
             keep = []
-            lowercase_text = not any(c.isupper() for c in text[max(0, s - 80): s + 80])
+            lowercase_text = not any(c.isupper() for c in text[max(0, s - 80) : s + 80])
             for k, w in enumerate(words):
                 word = w.group().rstrip(".")
                 f = fold(word)
@@ -749,7 +995,7 @@ class RuleDetector:
         for t in turns:
             if t.label_start is None or t.role == "metadata":
                 continue
-            label = text[t.label_start:t.label_end]
+            label = text[t.label_start : t.label_end]
             words = re.findall(r"[\w'’.\-]+", label)
             if not words or any(any(c.isdigit() for c in w) for w in words):
                 continue
@@ -762,6 +1008,7 @@ class RuleDetector:
             if not core or not self.distinctive(core) or fold(label).strip() in ("interviewer", "respondent"):
                 continue
             from ..documents import INTERVIEWER_LABELS
+
             if core[0] in INTERVIEWER_LABELS:
                 continue
             # skip a leading title inside the label ("Ms Lan")
@@ -797,37 +1044,48 @@ class RuleDetector:
                 end_word = m.group("end")
                 if not words_ok(words + " " + end_word):
                     continue
-                if not re.match(r"\d", m.group()) and not (end_word[:1].isupper() and (not words.strip() or words.strip()[:1].isupper())):
+                if not re.match(r"\d", m.group()) and not (
+                    end_word[:1].isupper() and (not words.strip() or words.strip()[:1].isupper())
+                ):
                     continue
                 if fold(end_word) in lex.stop or fold(end_word) in lex.generic:
                     continue
             elif not words_ok(words):
                 continue
-            if not re.match(r"\d", m.group()) and not words.strip() and m.group("end") is None and not m.group()[0].isupper():
+            if (
+                not re.match(r"\d", m.group())
+                and not words.strip()
+                and m.group("end") is None
+                and not m.group()[0].isupper()
+            ):
                 pass
             out.append(Span(m.start(), m.end(), "PLACE", "address"))
         for m in _NUMBER_AFTER_WORD.finditer(text):
             ws = m.start()
             while ws > 0 and (text[ws - 1].isalnum() or text[ws - 1] in "'’-"):
                 ws -= 1
-            raw_word = text[ws:m.start()]
+            raw_word = text[ws : m.start()]
             word = fold(raw_word)
             ending = next((x for x in _ENDINGS if word.endswith(x)), None)
             if ending is None or (len(ending) <= 3 and word != ending):
                 continue
-            if not raw_word[:1].isupper() and word != ending and any(c.isupper() for c in text[max(0, ws - 40):ws]):
+            if not raw_word[:1].isupper() and word != ending and any(c.isupper() for c in text[max(0, ws - 40) : ws]):
                 continue  # "about 8": a lower-case word in ordinary text
             start = ws
             if word in _ENDING_WORDS:  # "Villacher Strasse 89", "Trenerys gate 232": the name is before it
-                prev = re.search(r"(?:[^\W\d_][\w'’\-]*[ \t]+){1,2}$", text[max(0, ws - 60):ws])
+                prev = re.search(r"(?:[^\W\d_][\w'’\-]*[ \t]+){1,2}$", text[max(0, ws - 60) : ws])
                 if prev:
                     words = prev.group().split()
-                    while words and (fold(words[0]) in lex.stop and fold(words[0]) not in _PARTICLES
-                                     or not words[0][0].isupper() and fold(words[0]) not in _PARTICLES):
+                    while words and (
+                        fold(words[0]) in lex.stop
+                        and fold(words[0]) not in _PARTICLES
+                        or not words[0][0].isupper()
+                        and fold(words[0]) not in _PARTICLES
+                    ):
                         words.pop(0)
                     if words:
                         start = ws - len(prev.group()) + prev.group().index(words[0])
-            num = re.search(r"\d{1,6}[ \t]+$", text[max(0, start - 8):start])
+            num = re.search(r"\d{1,6}[ \t]+$", text[max(0, start - 8) : start])
             if num:
                 start -= len(num.group())
             out.append(Span(start, m.end(), "PLACE", "address"))
@@ -839,8 +1097,12 @@ class RuleDetector:
                 out.append(Span(m.start(), m.end(), "PLACE", "address"))
         for m in ADDR_VN.finditer(text):
             ws = m.group("words").split()
-            if len(ws) >= 2 and all(w[0].isupper() for w in ws) and all(is_vn_syllable(fold(w)) for w in ws) \
-                    and not any(fold(w) in lex.stop and fold(w) not in self.name_parts for w in ws):
+            if (
+                len(ws) >= 2
+                and all(w[0].isupper() for w in ws)
+                and all(is_vn_syllable(fold(w)) for w in ws)
+                and not any(fold(w) in lex.stop and fold(w) not in self.name_parts for w in ws)
+            ):
                 out.append(Span(m.start(), m.end(), "PLACE", "address"))
         for rx in (ADDR_UNIT, ADDR_MILITARY, ADDR_STATE_ZIP):
             for m in rx.finditer(text):
@@ -876,7 +1138,12 @@ class RuleDetector:
                 content = line.strip(" \t\r>*-•?")
                 if not content:
                     continue
-                if len(content) > 48 or _digits(content) >= 7 or re.match(r"[^:]{1,30}:\s", content) or re.search(r"[.!?]\s|\b(?:is|are|was|the|and|to|of)\b", content):
+                if (
+                    len(content) > 48
+                    or _digits(content) >= 7
+                    or re.match(r"[^:]{1,30}:\s", content)
+                    or re.search(r"[.!?]\s|\b(?:is|are|was|the|and|to|of)\b", content)
+                ):
                     break
                 extra += self._place_tail(text, a, b, whole_line=True)
         return extra
@@ -898,8 +1165,11 @@ class RuleDetector:
             if len(content) > 40 or any(c.isdigit() for c in content) or ":" in content:
                 break
             words = content.split()
-            if 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words) \
-                    and not any(fold(w.strip(".,")) in lex.stop or fold(w.strip(".,")) in lex.generic for w in words):
+            if (
+                2 <= len(words) <= 3
+                and all(w[:1].isupper() for w in words)
+                and not any(fold(w.strip(".,")) in lex.stop or fold(w.strip(".,")) in lex.generic for w in words)
+            ):
                 k = a + raw.index(content)
                 out.append(Span(k, k + len(content), "PERSON", "name-block"))
         return out
@@ -918,7 +1188,9 @@ class RuleDetector:
             ws = [fold(w) for w in re.findall(r"\w+", words)]
             if not ws:
                 continue
-            caps_ok = all(w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’.\-]*", words) if fold(w) not in _PARTICLES)
+            caps_ok = all(
+                w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’.\-]*", words) if fold(w) not in _PARTICLES
+            )
             if not caps_ok and not whole_line:
                 break
             if any(w in self.lex.stop and w not in _PARTICLES for w in ws) and not whole_line:
@@ -1045,11 +1317,15 @@ def ner_spans(sdoc, offset: int, rules: RuleDetector) -> list[Span]:
         if not toks:
             continue
         start_tok = 0
-        while start_tok < len(ent) - 1 and (fold(ent[start_tok].text) in lex.stop or ent[start_tok].is_punct
-                                            or label == "PERSON" and fold(ent[start_tok].text).rstrip(".") in lex.titles):
+        while start_tok < len(ent) - 1 and (
+            fold(ent[start_tok].text) in lex.stop
+            or ent[start_tok].is_punct
+            or label == "PERSON"
+            and fold(ent[start_tok].text).rstrip(".") in lex.titles
+        ):
             start_tok += 1  # "My nick", "the Mekong", "Mr. Tuan"
         sub = ent[start_tok:]
-        lowercase_text = not any(c.isupper() for c in text[max(0, sub.start_char - 200):sub.end_char + 200])
+        lowercase_text = not any(c.isupper() for c in text[max(0, sub.start_char - 200) : sub.end_char + 200])
         for piece in _ner_pieces(list(sub), label, rules, lowercase_text):
             words = [fold(t.text).rstrip(".") for t in piece if not t.is_punct]
             if not rules.distinctive(words):

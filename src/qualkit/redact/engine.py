@@ -29,8 +29,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 from ..errors import InputError, QualkitError, SafetyError, UsageError
 from ..fsutil import atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
 from ..readers import InputFile, iter_inputs, read_document
+from ..textnorm import fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
-from .fold import fold, has_diacritics
 from .key import STYLES, RedactionKey
 from .lexicon import is_common_word, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
@@ -103,7 +103,12 @@ class RedactResult:
 
 # --- study lists ----------------------------------------------------------------------------
 
-_LABEL_PREFIX = {lab: lab for lab in LABELS} | {"LOCATION": "PLACE", "GPE": "PLACE", "NAME": "PERSON", "ORG": "FACILITY"}
+_LABEL_PREFIX = {lab: lab for lab in LABELS} | {
+    "LOCATION": "PLACE",
+    "GPE": "PLACE",
+    "NAME": "PERSON",
+    "ORG": "FACILITY",
+}
 
 
 def _read_list(path: Path, what: str) -> list[tuple[int, str]]:
@@ -139,8 +144,9 @@ def load_names(path: Path | None, rules: RuleDetector) -> list[tuple[str, str, b
     return out
 
 
-_ALIAS_WORDS = re.compile(r"^(?:(?:alias|aka|a\.k\.a\.?|biệt danh|tên gọi)\b|(?:nickname|nick|called|also)\s*:)[\s:.-]*",
-                          re.IGNORECASE)
+_ALIAS_WORDS = re.compile(
+    r"^(?:(?:alias|aka|a\.k\.a\.?|biệt danh|tên gọi)\b|(?:nickname|nick|called|also)\s*:)[\s:.-]*", re.IGNORECASE
+)
 
 
 def split_aliases(entry: str) -> list[str]:
@@ -246,8 +252,16 @@ class Detector:
         for t in toks:
             if not t.isalpha() or len(t) < 3 and not has_diacritics(text):
                 continue
-            if t in lex.surnames or t in lex.middles and t not in lex.given or t in lex.stop or t in lex.generic \
-                    or t in lex.titles or t in lex.ambiguous or t in lex.countries:
+            if (
+                t in lex.surnames
+                or t in lex.middles
+                and t not in lex.given
+                or t in lex.stop
+                or t in lex.generic
+                or t in lex.titles
+                or t in lex.ambiguous
+                or t in lex.countries
+            ):
                 continue
             if self.rules.gaz_index.get((t,)) is not None:
                 continue
@@ -262,8 +276,11 @@ class Detector:
         word = m.group(1)
         lex = self.rules.lex
         low = word.lower().rstrip(".")
-        if low in lex.titles_vi or (fold(low) in lex.titles and not has_diacritics(word)
-                                    and fold(low) not in {"ba", "co", "chi", "cu"} | lex.surnames):
+        if low in lex.titles_vi or (
+            fold(low) in lex.titles
+            and not has_diacritics(word)
+            and fold(low) not in {"ba", "co", "chi", "cu"} | lex.surnames
+        ):
             return m.end()
         return 0
 
@@ -272,7 +289,7 @@ class Detector:
         spans = list(spans)
         for k, sp in enumerate(spans):
             if sp.label == "PERSON" and sp.detector not in ("ner", "title"):
-                n = self.leading_title(text[sp.start:sp.end])
+                n = self.leading_title(text[sp.start : sp.end])
                 if n and sp.start + n < sp.end:
                     spans[k] = Span(sp.start + n, sp.end, sp.label, sp.detector)
         trimmed = [t for t in (trim(text, s) for s in spans) if t is not None]
@@ -355,16 +372,18 @@ class _Cache:
     def put(self, sha: str, spans: list[Span]) -> None:
         if not self.folder:
             return
-        atomic_write_text(self._file(sha), json.dumps({"ner": [[s.start, s.end, s.label, s.detector] for s in spans]}),
-                          private=True)
+        atomic_write_text(
+            self._file(sha), json.dumps({"ner": [[s.start, s.end, s.label, s.detector] for s in spans]}), private=True
+        )
 
 
 def _vocab(view: TokenView) -> set[str]:
     return {f for f, c in zip(view.folded, view.caps) if c and f.isalpha()}
 
 
-def _pass1_stream(det: Detector, files: Sequence[tuple[int, InputFile]], cache: _Cache,
-                  done: Callable[[Pass1Doc], None]) -> None:
+def _pass1_stream(
+    det: Detector, files: Sequence[tuple[int, InputFile]], cache: _Cache, done: Callable[[Pass1Doc], None]
+) -> None:
     """Detect in *files*; call *done* for each document, in any order."""
     pending: dict[int, tuple[Pass1Doc, str, list[Span], int]] = {}
     side: list[Pass1Doc] = []
@@ -449,14 +468,21 @@ def _writer():
     try:
         from ..writers import write_redacted
     except ImportError:
-        raise QualkitError("the format writers (qualkit.writers.write_redacted) are not installed",
-                           fix="install the complete qualkit package") from None
+        raise QualkitError(
+            "the format writers (qualkit.writers.write_redacted) are not installed",
+            fix="install the complete qualkit package",
+        ) from None
     return write_redacted
 
 
-def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | None,
-                    report_path: Path | None = None, cache_dir: Path | None = None,
-                    lists: Sequence[tuple[Path | None, str]] = ()) -> None:
+def check_locations(
+    inputs: Sequence[Path],
+    output_dir: Path,
+    key_path: Path | None,
+    report_path: Path | None = None,
+    cache_dir: Path | None = None,
+    lists: Sequence[tuple[Path | None, str]] = (),
+) -> None:
     """Refuse an output folder inside an input folder, private files inside the output, and a key
     or report that would overwrite an input transcript, the other private file or a study list."""
     for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
@@ -464,26 +490,42 @@ def check_locations(inputs: Sequence[Path], output_dir: Path, key_path: Path | N
             continue
         for inp in inputs:
             if Path(inp).is_file() and same_file(path, inp):
-                raise SafetyError(f"the {what} would overwrite an input transcript", file=path,
-                                  fix=f"write the {what} to a new file in a private folder")
+                raise SafetyError(
+                    f"the {what} would overwrite an input transcript",
+                    file=path,
+                    fix=f"write the {what} to a new file in a private folder",
+                )
             if Path(inp).is_dir() and is_inside(path, inp):
-                raise SafetyError(f"the {what} would be written inside the input folder", file=path,
-                                  fix=f"keep the {what} in a private folder of its own")
+                raise SafetyError(
+                    f"the {what} would be written inside the input folder",
+                    file=path,
+                    fix=f"keep the {what} in a private folder of its own",
+                )
         for other, other_what in lists:
             if other is not None and same_file(path, other):
-                raise SafetyError(f"the {what} would overwrite the {other_what}", file=path,
-                                  fix=f"write the {what} to a file of its own")
+                raise SafetyError(
+                    f"the {what} would overwrite the {other_what}",
+                    file=path,
+                    fix=f"write the {what} to a file of its own",
+                )
     if key_path is not None and report_path is not None and same_file(key_path, report_path):
-        raise SafetyError("the review report would overwrite the pseudonym key", file=report_path,
-                          fix="write the review report to a file of its own")
+        raise SafetyError(
+            "the review report would overwrite the pseudonym key",
+            file=report_path,
+            fix="write the review report to a file of its own",
+        )
     for inp in inputs:
         p = Path(inp)
         if p.is_dir() and is_inside(output_dir, p):
-            raise UsageError("the output folder is inside the input folder", file=output_dir,
-                             fix=f"choose an output folder outside {p}")
+            raise UsageError(
+                "the output folder is inside the input folder",
+                file=output_dir,
+                fix=f"choose an output folder outside {p}",
+            )
         if p.is_file() and is_inside(p, output_dir):
-            raise UsageError("an input file is inside the output folder", file=p,
-                             fix="choose a new, separate output folder")
+            raise UsageError(
+                "an input file is inside the output folder", file=p, fix="choose a new, separate output folder"
+            )
     if key_path is not None:
         ensure_private_location(key_path, [output_dir], "pseudonym key")
     if report_path is not None:
@@ -511,7 +553,7 @@ class Replacer:
     def items(self, text: str, spans: list[Span], document: str) -> list[tuple[int, int, str, str, str]]:
         out = []
         for s in spans:
-            original = text[s.start:s.end]
+            original = text[s.start : s.end]
             entry = self.key.assign(original, s.label, document)
             out.append((s.start, s.end, entry.label, entry.replacement_for(self.key.style), s.detector))
         return out
@@ -604,24 +646,41 @@ def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, st
         if got and k not in det.keep:
             index.add(*got)
     for part, label in derived.items():
-        if part not in det.keep and part not in lex.countries and part not in lex.common_words \
-                and part not in lex.generic and part not in lex.ambiguous:
+        if (
+            part not in det.keep
+            and part not in lex.countries
+            and part not in lex.common_words
+            and part not in lex.generic
+            and part not in lex.ambiguous
+        ):
             index.add((part,), Entry(label, "derived", title_case=True))
     for phrase, entry in det.names_index.phrases.items():
         index.add(phrase, entry, replace=True)
     return index
 
 
-def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: RedactOptions | None = None,
-                  report_path: Path | None = None, on_progress: ProgressCallback | None = None) -> RedactResult:
+def redact_corpus(
+    inputs: list[Path],
+    output_dir: Path,
+    key_path: Path,
+    opts: RedactOptions | None = None,
+    report_path: Path | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RedactResult:
     """Redact every transcript under *inputs* into *output_dir* (see module docs)."""
     opts = opts or RedactOptions()
     if opts.style not in STYLES:
         raise UsageError(f"unknown style '{opts.style}'", fix="use tag, pseudonym or category")
     output_dir = Path(output_dir)
     key_path = Path(key_path)
-    check_locations(inputs, output_dir, key_path, report_path, opts.cache_dir,
-                    lists=((opts.names_file, "names list"), (opts.keep_file, "keep list")))
+    check_locations(
+        inputs,
+        output_dir,
+        key_path,
+        report_path,
+        opts.cache_dir,
+        lists=((opts.names_file, "names list"), (opts.keep_file, "keep list")),
+    )
     progress = on_progress or (lambda stage, done, total: None)
     result = RedactResult(key_path=key_path, report_path=report_path)
 
@@ -640,8 +699,13 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
     total = len(files)
     if not files:  # nothing to redact: write no log, key or report
         if not result.errors:
-            result.errors.append(InputError("no transcripts found", file=", ".join(str(p) for p in inputs) or None,
-                                            fix="give files or folders holding .txt, .md, .docx, .vtt or .srt"))
+            result.errors.append(
+                InputError(
+                    "no transcripts found",
+                    file=", ".join(str(p) for p in inputs) or None,
+                    fix="give files or folders holding .txt, .md, .docx, .vtt or .srt",
+                )
+            )
         return result
 
     # pass 1: detection
@@ -660,7 +724,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
     if workers > 1 and len(files) > 1:
         size = max(1, min(16, len(files) // (workers * 4) or 1))
         plain = [(i, Path(f.path), Path(f.rel)) for i, f in files]  # InputFile does not pickle
-        batches = [plain[i:i + size] for i in range(0, len(plain), size)]
+        batches = [plain[i : i + size] for i in range(0, len(plain), size)]
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(opts, model_id)) as pool:
             for recs in pool.map(_worker_run, batches):
                 for rec in recs:
@@ -674,7 +738,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         rec = records[idx]
         if rec.error is not None:
             continue
-        for original, label, detector in rec.originals:
+        for original, label, _detector in rec.originals:
             k = phrase_key(original)
             if not k:
                 continue
@@ -683,7 +747,7 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
     key.avoid_words(vocab)
     for text_, _label, _given in det.names:
         key.avoid_words(tokens_of(text_))
-    del vocab
+    vocab.clear()  # the study vocabulary is only needed to choose pseudonyms
     index = build_index(det, key, found)
     replacer = Replacer(det, key, index)
 
@@ -721,8 +785,12 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
                 items = replacer.items(doc.text, spans, rel)
                 if write is not None:
                     out_path = output_dir / rec.rel  # the writer refuses to overwrite its input
-                    write(doc, [(s, e, r) for s, e, _l, r, _d in items], out_path,
-                          redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel))
+                    write(
+                        doc,
+                        [(s, e, r) for s, e, _l, r, _d in items],
+                        out_path,
+                        redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel),
+                    )
                     result.written.append(out_path)
                     shift = 0
                     for s, e, label, rep, detector in items:
@@ -745,11 +813,21 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
             except QualkitError as exc:
                 result.errors.append(exc)
             except OSError as exc:
-                result.errors.append(InputError(f"cannot write the redacted copy ({exc.strerror or type(exc).__name__})",
-                                                file=rec.path, fix="check the output folder's permissions and free space"))
+                result.errors.append(
+                    InputError(
+                        f"cannot write the redacted copy ({exc.strerror or type(exc).__name__})",
+                        file=rec.path,
+                        fix="check the output folder's permissions and free space",
+                    )
+                )
             except Exception as exc:  # a writer bug must not stop the batch; never echo its text
-                result.errors.append(QualkitError(f"cannot write the redacted copy (internal error {type(exc).__name__})",
-                                                  file=rec.path, fix="report this as a qualkit bug; the other files went on"))
+                result.errors.append(
+                    QualkitError(
+                        f"cannot write the redacted copy (internal error {type(exc).__name__})",
+                        file=rec.path,
+                        fix="report this as a qualkit bug; the other files went on",
+                    )
+                )
             progress("write", n, total)
         ok = True
     finally:
@@ -771,7 +849,8 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
         result.warnings.append(
             f"{named_paths} file or folder name(s) hold a name or place being redacted; the output folder and "
             f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) and run again; "
-            f"'qualkit audit' lists them with the name masked")
+            f"'qualkit audit' lists them with the name masked"
+        )
     result.key_added = key.added
     result.key_entries = len(key)
     if not opts.dry_run:
@@ -779,8 +858,9 @@ def redact_corpus(inputs: list[Path], output_dir: Path, key_path: Path, opts: Re
     return result
 
 
-def make_redactor(key_path: Path | None, opts: RedactOptions | None = None,
-                  extra_originals: Iterable[tuple[str, str]] = ()) -> Replacer:
+def make_redactor(
+    key_path: Path | None, opts: RedactOptions | None = None, extra_originals: Iterable[tuple[str, str]] = ()
+) -> Replacer:
     """A :class:`Replacer` over the key alone (for redacting loose strings outside a run)."""
     opts = opts or RedactOptions()
     det = Detector(opts)

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from ..errors import InputError
 from ..fsutil import PRIVATE_MODE, atomic_write_text
-from .fold import fold, has_diacritics, is_vn_syllable
+from ..textnorm import fold, has_diacritics, is_vn_syllable
 from .lexicon import lexicon, phrase_key, tokens_of
 
 KEY_COLUMNS = ("original", "label", "replacement", "first_document", "tag", "pseudonym")
@@ -70,13 +70,20 @@ class RedactionKey:
         try:
             text = self.path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise InputError("the key is not UTF-8 text", file=self.path,
-                             fix="save the key as UTF-8 CSV or point --key at a new file") from None
+            raise InputError(
+                "the key is not UTF-8 text",
+                file=self.path,
+                fix="save the key as UTF-8 CSV or point --key at a new file",
+            ) from None
         reader = csv.DictReader(io.StringIO(text))
         missing = {"original", "label", "replacement"} - set(reader.fieldnames or ())
         if missing:
-            raise InputError(f"the key lacks the column(s) {', '.join(sorted(missing))}", file=self.path, line=1,
-                             fix="use the columns original,label,replacement,first_document")
+            raise InputError(
+                f"the key lacks the column(s) {', '.join(sorted(missing))}",
+                file=self.path,
+                line=1,
+                fix="use the columns original,label,replacement,first_document",
+            )
         for lineno, row in enumerate(reader, start=2):
             original = (row.get("original") or "").strip()
             if not original:
@@ -94,8 +101,9 @@ class RedactionKey:
                 pseudonym = replacement  # a pseudonym, possibly edited by hand
             if not tag:
                 tag = self._next_tag(label)
-            entry = KeyEntry(original, label, (row.get("first_document") or "").strip(), tag, pseudonym, replacement,
-                             line=lineno)
+            entry = KeyEntry(
+                original, label, (row.get("first_document") or "").strip(), tag, pseudonym, replacement, line=lineno
+            )
             self._remember(entry)
             self.entries.setdefault(phrase_key(original), entry)
 
@@ -194,8 +202,13 @@ class RedactionKey:
             if vn:
                 female = "thi" in toks[1:-1] or (len(toks) == 1 and toks[0] in lex.female and toks[0] not in lex.male)
                 male = "van" in toks[1:-1] or (len(toks) == 1 and toks[0] in lex.male and toks[0] not in lex.female)
-                given_pool = pools["vn_given_female"] if female else pools["vn_given_male"] if male else \
-                    pools["vn_given_female"] + pools["vn_given_male"]
+                given_pool = (
+                    pools["vn_given_female"]
+                    if female
+                    else pools["vn_given_male"]
+                    if male
+                    else pools["vn_given_female"] + pools["vn_given_male"]
+                )
                 given = self.components.get(toks[-1]) if attempt == 0 else None
                 if given is None:
                     given = self._pick(given_pool, seed + "g", lambda w: fold(w) not in self._used_given())
@@ -204,8 +217,14 @@ class RedactionKey:
                 if len(toks) == 1:
                     name = given
                 elif toks[0] not in lex.surnames:  # "Minh Anh": two given names
-                    first = self._pick(pools["vn_given_female"] + pools["vn_given_male"], seed + "m",
-                                       lambda w: fold(w) != fold(given)) or "Minh"
+                    first = (
+                        self._pick(
+                            pools["vn_given_female"] + pools["vn_given_male"],
+                            seed + "m",
+                            lambda w, given=given: fold(w) != fold(given),
+                        )
+                        or "Minh"
+                    )
                     name = f"{first} {given}"
                 else:
                     surname = self._pick(pools["vn_surnames"], seed + "s", lambda w: fold(w) != toks[0]) or "Lê"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from .fold import fold
+from ..textnorm import fold
 
 WORD_RE = re.compile(r"\w+(?:['’](?![sS]\b)\w+)*")
 
@@ -85,6 +85,7 @@ def lexicon() -> Lexicon:
     pseudo = _sections("redact_pseudonyms.txt")
     try:
         from spacy.lang.en.stop_words import STOP_WORDS
+
         stop = frozenset(fold(w) for w in STOP_WORDS)
     except Exception:  # pragma: no cover - spaCy is a dependency
         stop = frozenset()
@@ -111,25 +112,110 @@ def lexicon() -> Lexicon:
 
 #: Vietnamese / English words that introduce or follow an administrative unit name.
 ADMIN_PREFIXES = (
-    "thanh pho", "tinh", "quan", "huyen", "thi xa", "thi tran", "phuong", "xa", "dac khu",
-    "tp", "tx", "tt", "p", "q", "h",
-    "province of", "city of", "district of",
+    "thanh pho",
+    "tinh",
+    "quan",
+    "huyen",
+    "thi xa",
+    "thi tran",
+    "phuong",
+    "xa",
+    "dac khu",
+    "tp",
+    "tx",
+    "tt",
+    "p",
+    "q",
+    "h",
+    "province of",
+    "city of",
+    "district of",
 )
 ADMIN_SUFFIXES = (
-    "province", "provinces", "city", "district", "districts", "ward", "wards", "commune", "communes",
-    "town", "township", "municipality", "county", "prefecture",
+    "province",
+    "provinces",
+    "city",
+    "district",
+    "districts",
+    "ward",
+    "wards",
+    "commune",
+    "communes",
+    "town",
+    "township",
+    "municipality",
+    "county",
+    "prefecture",
 )
 
 #: Common spellings that are not in the official lists.
 EXTRA_PLACES = (
-    "Hanoi", "Ha Noi", "Hà Nội", "Saigon", "Sài Gòn", "Sai Gon", "HCMC", "HCM", "HCM City",
-    "TP.HCM", "TPHCM", "TP HCM", "TP. HCM", "TP Hồ Chí Minh", "Ho Chi Minh City", "Hồ Chí Minh City",
-    "Thành phố Hồ Chí Minh", "Danang", "Da Nang", "Haiphong", "Hai Phong", "Hue", "Huế", "Nha Trang",
-    "Vung Tau", "Chau Doc", "Can Tho", "Cantho", "Halong", "Ha Long", "Sapa", "Sa Pa", "Dalat",
-    "Da Lat", "Mong Cai", "Móng Cái", "Lao Cai", "Lào Cai", "Cholon", "Chợ Lớn", "Phu Quoc",
-    "Phú Quốc", "Cat Ba", "Hoi An", "Hội An", "Buon Ma Thuot", "Buôn Ma Thuột", "Pleiku", "Quy Nhon",
-    "Quy Nhơn", "Vinh", "Thai Nguyen", "Bien Hoa", "Biên Hòa", "Long Xuyen", "Long Xuyên", "My Tho",
-    "Mỹ Tho", "Rach Gia", "Rạch Giá", "Ca Mau", "Cà Mau", "Ha Tien", "Hà Tiên", "Tinh Bien", "Tịnh Biên",
+    "Hanoi",
+    "Ha Noi",
+    "Hà Nội",
+    "Saigon",
+    "Sài Gòn",
+    "Sai Gon",
+    "HCMC",
+    "HCM",
+    "HCM City",
+    "TP.HCM",
+    "TPHCM",
+    "TP HCM",
+    "TP. HCM",
+    "TP Hồ Chí Minh",
+    "Ho Chi Minh City",
+    "Hồ Chí Minh City",
+    "Thành phố Hồ Chí Minh",
+    "Danang",
+    "Da Nang",
+    "Haiphong",
+    "Hai Phong",
+    "Hue",
+    "Huế",
+    "Nha Trang",
+    "Vung Tau",
+    "Chau Doc",
+    "Can Tho",
+    "Cantho",
+    "Halong",
+    "Ha Long",
+    "Sapa",
+    "Sa Pa",
+    "Dalat",
+    "Da Lat",
+    "Mong Cai",
+    "Móng Cái",
+    "Lao Cai",
+    "Lào Cai",
+    "Cholon",
+    "Chợ Lớn",
+    "Phu Quoc",
+    "Phú Quốc",
+    "Cat Ba",
+    "Hoi An",
+    "Hội An",
+    "Buon Ma Thuot",
+    "Buôn Ma Thuột",
+    "Pleiku",
+    "Quy Nhon",
+    "Quy Nhơn",
+    "Vinh",
+    "Thai Nguyen",
+    "Bien Hoa",
+    "Biên Hòa",
+    "Long Xuyen",
+    "Long Xuyên",
+    "My Tho",
+    "Mỹ Tho",
+    "Rach Gia",
+    "Rạch Giá",
+    "Ca Mau",
+    "Cà Mau",
+    "Ha Tien",
+    "Hà Tiên",
+    "Tinh Bien",
+    "Tịnh Biên",
 )
 
 
@@ -147,8 +233,13 @@ def is_common_word(folded: str) -> bool:
     "long", "grade", stop words): as a name it is only matched as written with its
     accents (or where capitalised), never in any case."""
     lex = lexicon()
-    return (len(folded) < 2 or folded in lex.stop or folded in lex.ambiguous
-            or folded in lex.common_words or folded in lex.generic)
+    return (
+        len(folded) < 2
+        or folded in lex.stop
+        or folded in lex.ambiguous
+        or folded in lex.common_words
+        or folded in lex.generic
+    )
 
 
 def is_vn_common_word(written: str, sentence_start: bool = False) -> bool:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .fold import fold_text
+from ..textnorm import fold_text
 from .lexicon import WORD_RE
-
 
 
 class TokenView:
@@ -134,7 +133,7 @@ class PhraseIndex:
                     continue
                 if entry.title_case and not all(caps[i:k]):
                     continue
-                if entry.exact is not None and view.text[view.starts[i]:view.ends[k - 1]].lower() != entry.exact:
+                if entry.exact is not None and view.text[view.starts[i] : view.ends[k - 1]].lower() != entry.exact:
                     continue
                 hit = (i, k, entry)
                 break

@@ -18,8 +18,14 @@ from pathlib import Path
 from ..fsutil import PRIVATE_MODE, atomic_open
 
 COLORS = {
-    "PERSON": "#ffd6d6", "PLACE": "#d6ecff", "FACILITY": "#e3d6ff", "PHONE": "#fff1c2",
-    "EMAIL": "#d8f5d0", "URL": "#d8f5d0", "HANDLE": "#d8f5d0", "ID": "#ffe0c2",
+    "PERSON": "#ffd6d6",
+    "PLACE": "#d6ecff",
+    "FACILITY": "#e3d6ff",
+    "PHONE": "#fff1c2",
+    "EMAIL": "#d8f5d0",
+    "URL": "#d8f5d0",
+    "HANDLE": "#d8f5d0",
+    "ID": "#ffe0c2",
 }
 MAX_CHARS = 300_000  # longer documents are shown as excerpts around each replacement
 
@@ -68,8 +74,10 @@ class ReviewReport:
                     k += 1
                     continue
                 w(html.escape(text[pos:s]))
-                w(f'<mark class="{label}" title="{html.escape(label)} → {html.escape(rep)} ({html.escape(det)})">'
-                  f'{html.escape(text[s:e])}<small>→ {html.escape(rep)}</small></mark>')
+                w(
+                    f'<mark class="{label}" title="{html.escape(label)} → {html.escape(rep)} ({html.escape(det)})">'
+                    f"{html.escape(text[s:e])}<small>→ {html.escape(rep)}</small></mark>"
+                )
                 pos = e
                 k += 1
             w(html.escape(text[pos:b]))
@@ -79,10 +87,14 @@ class ReviewReport:
         self._body.close()
         try:
             with atomic_open(self.path, "w", private=True) as out:
-                out.write(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-                          f"<style>{_CSS}</style></head><body>\n<h1>{html.escape(title)}</h1>\n")
-                out.write('<p class="warn">PRIVATE: this report shows the original identifiers. '
-                          "Keep it with the key, never with the shared output.</p>\n")
+                out.write(
+                    f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+                    f"<style>{_CSS}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
+                )
+                out.write(
+                    '<p class="warn">PRIVATE: this report shows the original identifiers. '
+                    "Keep it with the key, never with the shared output.</p>\n"
+                )
                 for note in notes or []:
                     out.write(f"<p>{html.escape(note)}</p>\n")
                 out.write(f"<p>{self.documents} document(s), {sum(self.labels.values())} replacement(s).</p>\n")

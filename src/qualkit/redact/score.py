@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from ..errors import InputError
-from .fold import fold
+from ..textnorm import fold
 from .lexicon import lexicon
 
 _WORD = re.compile(r"\w+")
@@ -49,8 +49,12 @@ def load_gold(path: Path) -> list[GoldSpan]:
             obj = json.loads(line)
             out.append(GoldSpan(str(obj["file"]), int(obj["start"]), int(obj["end"]), str(obj["label"]).upper()))
         except (ValueError, KeyError, TypeError):
-            raise InputError("not a gold span (JSON with file, start, end, label)", file=path, line=i,
-                             fix='write one object a line: {"file": "int01.txt", "start": 10, "end": 14, "label": "PERSON"}') from None
+            raise InputError(
+                "not a gold span (JSON with file, start, end, label)",
+                file=path,
+                line=i,
+                fix='write one object a line: {"file": "int01.txt", "start": 10, "end": 14, "label": "PERSON"}',
+            ) from None
     return out
 
 
@@ -104,8 +108,13 @@ def _covered(spans: Sequence[tuple[int, int]], a: int, b: int) -> bool:
     return any(s <= a and b <= e for s, e in spans)
 
 
-def score_spans(gold: Iterable[GoldSpan], predicted: Mapping[str, Sequence[tuple]], texts: Mapping[str, str],
-                *, skip_labels: Iterable[str] = ()) -> ScoreResult:
+def score_spans(
+    gold: Iterable[GoldSpan],
+    predicted: Mapping[str, Sequence[tuple]],
+    texts: Mapping[str, str],
+    *,
+    skip_labels: Iterable[str] = (),
+) -> ScoreResult:
     """*predicted*: file -> [(start, end, label, ...)]; *texts*: file -> original text."""
     res = ScoreResult()
     skip = {s.upper() for s in skip_labels}

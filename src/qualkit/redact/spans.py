@@ -13,11 +13,30 @@ LABELS = ("PERSON", "PLACE", "FACILITY", "PHONE", "EMAIL", "URL", "HANDLE", "ID"
 
 #: Higher wins the label when overlapping spans are merged.
 PRIORITY = {
-    "names-list": 100, "names-guess": 61, "email": 90, "url": 88, "handle": 86, "phone": 85, "id": 84, "id-cue": 87,
-    "address": 72, "facility": 73, "speaker": 66, "title": 65, "name-cue": 64, "vn-fullname": 63,
-    "gazetteer": 62, "vn-name": 60, "name-block": 52, "name-list": 50, "ner": 40,
+    "names-list": 100,
+    "names-guess": 61,
+    "email": 90,
+    "url": 88,
+    "handle": 86,
+    "phone": 85,
+    "id": 84,
+    "id-cue": 87,
+    "address": 72,
+    "facility": 73,
+    "speaker": 66,
+    "title": 65,
+    "name-cue": 64,
+    "vn-fullname": 63,
+    "gazetteer": 62,
+    "vn-name": 60,
+    "name-block": 52,
+    "name-list": 50,
+    "ner": 40,
     # study-wide look-ups only decide the label when no detector found the span
-    "key": 31, "propagation": 30, "derived": 29, "names-part": 32,
+    "key": 31,
+    "propagation": 30,
+    "derived": 29,
+    "names-part": 32,
 }
 
 
@@ -99,7 +118,7 @@ def apply_keep(text: str, spans: list[Span], keep: frozenset[str], keep_countrie
             sp = _trim_kept(text, sp, keep, countries)
             if sp is None:
                 continue
-        elif phrase_key(text[sp.start:sp.end]) in keep:
+        elif phrase_key(text[sp.start : sp.end]) in keep:
             continue
         out.append(sp)
     return out
@@ -116,14 +135,14 @@ def _trim_kept(text: str, sp: Span, keep: frozenset[str], countries: frozenset[s
     if not words:
         return None
     # fast path: no word of the span can start or end a kept phrase
-    from .fold import fold as _fold
+    from ..textnorm import fold as _fold
 
     folded = {_fold(text[a:b]) for a, b in words}
     if not (folded & _first_words(keep)) and not (folded & _first_words(countries)):
         return sp
 
     def kept(a: int, b: int) -> bool:
-        key = phrase_key(text[words[a][0]:words[b - 1][1]])
+        key = phrase_key(text[words[a][0] : words[b - 1][1]])
         return key in keep or key in countries
 
     if kept(0, len(words)):
@@ -146,7 +165,7 @@ def _trim_kept(text: str, sp: Span, keep: frozenset[str], countries: frozenset[s
         return None
     if (lo, hi) == (0, len(words)):
         return sp
-    from .fold import fold as _fold
+    from ..textnorm import fold as _fold
 
     if all(_fold(text[a:b]) in lexicon().stop for a, b in words[lo:hi]):
         return None  # "Yahoo and Facebook" with both names kept: nothing is left to replace

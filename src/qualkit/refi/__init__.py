@@ -23,7 +23,19 @@ from .importer import LINE_BREAKS, ImportResult, import_refi
 from .validate import schema_errors, validate_file
 
 __all__ = [
-    "ExportPlan", "ExportResult", "ImportResult", "LINE_BREAKS",
-    "check_original_destination", "code_guid", "codebook_xml", "export_codebook", "export_project",
-    "import_refi", "norm_guid", "plan_export", "schema_errors", "stable_guid", "validate_file",
+    "ExportPlan",
+    "ExportResult",
+    "ImportResult",
+    "LINE_BREAKS",
+    "check_original_destination",
+    "code_guid",
+    "codebook_xml",
+    "export_codebook",
+    "export_project",
+    "import_refi",
+    "norm_guid",
+    "plan_export",
+    "schema_errors",
+    "stable_guid",
+    "validate_file",
 ]

@@ -45,8 +45,23 @@ def norm_guid(value: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- ids from names
 
-_TRANSLIT = str.maketrans({"đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O",
-                           "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "þ": "th", "ð": "d"})
+_TRANSLIT = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "ð": "d",
+    }
+)
 
 
 def ascii_fold(text: str) -> str:
@@ -88,8 +103,14 @@ _DESC_HEAD_RE = re.compile(r"^(When to use|When not to use|Examples):[ \t]*", re
 _ID_LINE_RE = re.compile(r"(?:^|\n)[ \t]*qualkit id:[ \t]*([a-z0-9_]+(?:\.[a-z0-9_]+)*)[ \t]*$")
 
 
-def compose_description(definition: str = "", when_to_use: str = "", when_not_to_use: str = "",
-                        examples: Iterable[str] = (), *, qualkit_id: str | None = None) -> str:
+def compose_description(
+    definition: str = "",
+    when_to_use: str = "",
+    when_not_to_use: str = "",
+    examples: Iterable[str] = (),
+    *,
+    qualkit_id: str | None = None,
+) -> str:
     """One REFI ``Description`` text carrying every definition field of a code.
 
     Layout (parsed back by :func:`parse_description`)::
@@ -109,8 +130,12 @@ def compose_description(definition: str = "", when_to_use: str = "", when_not_to
     parts: list[str] = []
     if definition.strip():
         parts.append(definition.strip())
-    notes = [f"{title}: {value.strip()}" for key, title in _DESC_FIELDS
-             for value in [{"when_to_use": when_to_use, "when_not_to_use": when_not_to_use}[key]] if value.strip()]
+    notes = [
+        f"{title}: {value.strip()}"
+        for key, title in _DESC_FIELDS
+        for value in [{"when_to_use": when_to_use, "when_not_to_use": when_not_to_use}[key]]
+        if value.strip()
+    ]
     examples = [e.strip() for e in examples if e and e.strip()]
     if examples:
         notes.append("Examples:\n" + "\n".join(f"- {' '.join(e.split())}" for e in examples))
@@ -144,7 +169,7 @@ def parse_description(text: str | None) -> dict:
         return out
     out["definition"] = text[: heads[0].start()].strip()
     for i, m in enumerate(heads):
-        body = text[m.end(): heads[i + 1].start() if i + 1 < len(heads) else len(text)].strip()
+        body = text[m.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)].strip()
         head = m.group(1)
         if head == "Examples":
             items = [ln.strip() for ln in body.split("\n") if ln.strip()]
@@ -192,8 +217,14 @@ def _is_date(v: str) -> bool:
     return True
 
 
-VALUE_ELEMENT = {"Text": "TextValue", "Integer": "IntegerValue", "Float": "FloatValue",
-                 "Boolean": "BooleanValue", "Date": "DateValue", "DateTime": "DateTimeValue"}
+VALUE_ELEMENT = {
+    "Text": "TextValue",
+    "Integer": "IntegerValue",
+    "Float": "FloatValue",
+    "Boolean": "BooleanValue",
+    "Date": "DateValue",
+    "DateTime": "DateTimeValue",
+}
 
 
 def variable_xml_value(value: str, type_: str) -> str:

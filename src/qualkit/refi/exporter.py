@@ -29,12 +29,12 @@ import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import __version__
-from ..codebook import Code, Codebook, Theme, load_codebook
+from ..coding.codebook import Code, Codebook, Theme, load_codebook
 from ..errors import InputError, SafetyError, UsageError
 from ..fsutil import atomic_open, is_inside
 from .common import (
@@ -89,8 +89,16 @@ class ExportPlan:
 
 # --------------------------------------------------------------------------- planning
 
-def plan_export(settings, *, transcripts: Path | None = None, codebook: Path | None = None,
-                segments: Path | None = None, cases: Path | None = None, original: bool = False) -> ExportPlan:
+
+def plan_export(
+    settings,
+    *,
+    transcripts: Path | None = None,
+    codebook: Path | None = None,
+    segments: Path | None = None,
+    cases: Path | None = None,
+    original: bool = False,
+) -> ExportPlan:
     """Resolve inputs: command line > project file > defaults.
 
     Default transcripts are the REDACTED ones (``<output>/transcripts``); the
@@ -103,18 +111,26 @@ def plan_export(settings, *, transcripts: Path | None = None, codebook: Path | N
     out_folder = settings.path(None, "output") if has_project else None
     if transcripts is None:
         if not has_project:
-            raise UsageError("no transcripts to export", fix="give --transcripts DIR, or run in a study folder (qualkit.yaml)")
+            raise UsageError(
+                "no transcripts to export", fix="give --transcripts DIR, or run in a study folder (qualkit.yaml)"
+            )
         if original:
             transcripts = originals
         else:
             transcripts = out_folder / "transcripts"
             if not transcripts.is_dir():
-                raise InputError("no redacted transcripts to export", file=transcripts,
-                                 fix="run 'qualkit redact' (or 'qualkit run') first, give --transcripts DIR, "
-                                     "or add --original to export the original transcripts")
+                raise InputError(
+                    "no redacted transcripts to export",
+                    file=transcripts,
+                    fix="run 'qualkit redact' (or 'qualkit run') first, give --transcripts DIR, "
+                    "or add --original to export the original transcripts",
+                )
     elif originals is not None and not original and is_inside(transcripts, originals):
-        raise UsageError("--transcripts points at the original (unredacted) transcripts", file=transcripts,
-                         fix="export the redacted transcripts (the default), or add --original if you mean it")
+        raise UsageError(
+            "--transcripts points at the original (unredacted) transcripts",
+            file=transcripts,
+            fix="export the redacted transcripts (the default), or add --original if you mean it",
+        )
     if not Path(transcripts).is_dir():
         raise InputError("transcripts folder not found", file=transcripts, fix="check the path")
     cb = settings.path(codebook, "codebook") if (codebook is not None or has_project) else None
@@ -133,15 +149,22 @@ def plan_export(settings, *, transcripts: Path | None = None, codebook: Path | N
     if segments is None and sg is not None and not sg.is_file():
         sg = None
     name = settings.pick(None, "project") if has_project else None
-    return ExportPlan(transcripts=Path(transcripts), codebook=cb, segments=sg, cases=cs, original=original,
-                      project_name=str(name or (settings.root.name if has_project else Path(transcripts).name)),
-                      output_folder=out_folder)
+    return ExportPlan(
+        transcripts=Path(transcripts),
+        codebook=cb,
+        segments=sg,
+        cases=cs,
+        original=original,
+        project_name=str(name or (settings.root.name if has_project else Path(transcripts).name)),
+        output_folder=out_folder,
+    )
 
 
 # --------------------------------------------------------------------------- XML helpers
 
+
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -159,18 +182,20 @@ def _code_elements(parent, ns: str, codebook: Codebook, *, with_description: boo
 
     count = 0
 
-    def add(where, guid: str, name: str, codable: bool, description: str) -> "etree._Element":
+    def add(where, guid: str, name: str, codable: bool, description: str) -> etree._Element:
         nonlocal count
-        el = etree.SubElement(where, f"{{{ns}}}Code", guid=guid, name=_xml_text(name) or guid,
-                              isCodable="true" if codable else "false")
+        el = etree.SubElement(
+            where, f"{{{ns}}}Code", guid=guid, name=_xml_text(name) or guid, isCodable="true" if codable else "false"
+        )
         if with_description and description.strip():
             etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(description)
         count += 1
         return el
 
     def add_code(where, code: Code) -> None:
-        desc = compose_description(code.definition, code.when_to_use, code.when_not_to_use, code.examples,
-                                   qualkit_id=code.path)
+        desc = compose_description(
+            code.definition, code.when_to_use, code.when_not_to_use, code.examples, qualkit_id=code.path
+        )
         el = add(where, code_guid(codebook.id, code.path), code.label or code.id, True, desc)
         for child in code.codes:
             add_code(el, child)
@@ -207,6 +232,7 @@ def export_codebook(codebook: Codebook | str | Path, output: str | Path) -> Expo
 
 
 # --------------------------------------------------------------------------- project export
+
 
 @dataclass
 class _Source:
@@ -296,7 +322,7 @@ def export_project(
     from lxml import etree
 
     from ..cases import read_cases
-    from ..segments import read_segments
+    from ..coding.segments import read_segments
 
     if newline not in ("lf", "crlf"):
         raise UsageError(f"unknown newline style '{newline}'", fix="use lf or crlf")
@@ -305,8 +331,11 @@ def export_project(
     transcripts = Path(transcripts)
     docs = _read_documents(transcripts, result)
     if not docs:
-        raise InputError("no readable transcripts", file=transcripts,
-                         fix="give the folder of (redacted) transcripts: .txt .md .docx .vtt .srt")
+        raise InputError(
+            "no readable transcripts",
+            file=transcripts,
+            fix="give the folder of (redacted) transcripts: .txt .md .docx .vtt .srt",
+        )
 
     seg_df = read_segments(segments) if segments is not None else None
     if isinstance(codebook, (str, Path)):
@@ -317,8 +346,9 @@ def export_project(
     scope = codebook.id if codebook is not None else (project_name or "qualkit")
     with_rules = _count_rules(codebook) if codebook is not None else 0
     if with_rules:
-        result.warnings.append(f"matching rules of {with_rules} theme(s)/code(s) are not part of REFI-QDA "
-                               "(they stay in the codebook YAML)")
+        result.warnings.append(
+            f"matching rules of {with_rules} theme(s)/code(s) are not part of REFI-QDA (they stay in the codebook YAML)"
+        )
     known_codes = set(codebook.code_paths) if codebook is not None else set()
     cases_df = read_cases(cases) if cases is not None else None
 
@@ -414,9 +444,14 @@ def export_project(
     # ---- XML
     P = f"{{{PROJECT_NS}}}"
     now = _now()
-    root = etree.Element(P + "Project", nsmap={None: PROJECT_NS, "xsi": XSI_NS},
-                         name=_xml_text(project_name or scope), origin=ORIGIN, creationDateTime=now,
-                         modifiedDateTime=now)
+    root = etree.Element(
+        P + "Project",
+        nsmap={None: PROJECT_NS, "xsi": XSI_NS},
+        name=_xml_text(project_name or scope),
+        origin=ORIGIN,
+        creationDateTime=now,
+        modifiedDateTime=now,
+    )
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{PROJECT_NS} Project.xsd")
     if coders:
         users_el = etree.SubElement(root, P + "Users")
@@ -456,8 +491,12 @@ def export_project(
     for key in spans:
         by_doc[key[0]].append((key[1], key[2]))
     for i, (doc_id, src) in enumerate(sources.items(), 1):
-        attrs = {"guid": src.guid, "name": _xml_text(doc_id),
-                 "plainTextPath": f"internal://{src.guid}.txt", "creationDateTime": now}
+        attrs = {
+            "guid": src.guid,
+            "name": _xml_text(doc_id),
+            "plainTextPath": f"internal://{src.guid}.txt",
+            "creationDateTime": now,
+        }
         if src.rich is not None:
             attrs["richTextPath"] = f"internal://{src.guid}.docx"
             members.append((f"sources/{src.guid}.docx", src.rich))
@@ -467,9 +506,13 @@ def export_project(
             entries = spans[(doc_id, start, end)]
             excerpt = squash_ws(src.doc_text[start:end])
             name = excerpt if len(excerpt) <= 100 else excerpt[:99].rstrip() + "…"
-            s_attrs = {"guid": sel_guid[(doc_id, start, end)], "name": _xml_text(name),
-                       "startPosition": str(src.fwd[start]), "endPosition": str(src.fwd[end]),
-                       "creationDateTime": now}
+            s_attrs = {
+                "guid": sel_guid[(doc_id, start, end)],
+                "name": _xml_text(name),
+                "startPosition": str(src.fwd[start]),
+                "endPosition": str(src.fwd[end]),
+                "creationDateTime": now,
+            }
             first = next((c for _, c, _ in entries if c), None)
             if first:
                 s_attrs["creatingUser"] = user_guid[first]
@@ -524,5 +567,8 @@ def _isna(value) -> bool:
 def check_original_destination(output: Path, plan: ExportPlan) -> None:
     """Originals hold identifiers: never write them into the shareable output folder."""
     if plan.original and plan.output_folder is not None and is_inside(output, plan.output_folder):
-        raise SafetyError("an export of the ORIGINAL transcripts would be written into the shareable output folder",
-                          file=output, fix=f"write it outside {plan.output_folder} (e.g. in private/)")
+        raise SafetyError(
+            "an export of the ORIGINAL transcripts would be written into the shareable output folder",
+            file=output,
+            fix=f"write it outside {plan.output_folder} (e.g. in private/)",
+        )

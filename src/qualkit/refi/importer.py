@@ -78,6 +78,7 @@ class ImportResult:
 
 # --------------------------------------------------------------------------- XML helpers
 
+
 def _local(el) -> str | None:
     tag = el.tag
     if not isinstance(tag, str):
@@ -109,11 +110,13 @@ def _parse_xml(data: bytes, where: str):
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
-        raise InputError("not valid XML", file=where, line=line,
-                         fix="export the project again from the other program") from None
+        raise InputError(
+            "not valid XML", file=where, line=line, fix="export the project again from the other program"
+        ) from None
 
 
 # --------------------------------------------------------------------------- the container
+
 
 class _Container:
     """A .qdpx zip, or a bare .qde/.qdc XML file (sources then beside it in sources/)."""
@@ -131,8 +134,11 @@ class _Container:
             names = [i.filename for i in self.zip.infolist() if not i.is_dir()]
             qdes = [n for n in names if n.replace("\\", "/").lower().endswith(".qde")]
             if not qdes:
-                raise InputError("no project.qde inside the .qdpx file", file=path,
-                                 fix="export the project again as REFI-QDA (.qdpx)")
+                raise InputError(
+                    "no project.qde inside the .qdpx file",
+                    file=path,
+                    fix="export the project again as REFI-QDA (.qdpx)",
+                )
             qdes.sort(key=lambda n: (n.replace("\\", "/").count("/"), n.lower() != "project.qde"))
             self.qde_name = qdes[0]
             for n in names:
@@ -153,17 +159,17 @@ class _Container:
         ref = ref.strip()
         low = ref.lower()
         if low.startswith("internal://"):
-            name = ref[len("internal://"):].lstrip("/")
+            name = ref[len("internal://") :].lstrip("/")
             return self._internal(name), name
         if low.startswith("relative://"):
-            rel = ref[len("relative://"):].lstrip("/")
+            rel = ref[len("relative://") :].lstrip("/")
             tries = []
             if base_path:
                 tries.append(Path(_native(base_path)) / rel)
             tries += [self.base_dir / rel, self.base_dir / PurePosixPath(rel).name]
             return _first_file(tries), rel
         if low.startswith("absolute://"):
-            raw = _native(ref[len("absolute://"):])
+            raw = _native(ref[len("absolute://") :])
             return _first_file([Path(raw), self.base_dir / PurePosixPath(raw.replace("\\", "/")).name]), raw
         # no scheme: a member of the zip, or a file beside the project
         data = self._internal(ref)
@@ -213,6 +219,7 @@ def _first_file(paths) -> bytes | None:
 
 # --------------------------------------------------------------------------- codes
 
+
 @dataclass
 class _RCode:
     guid: str | None  # normalised
@@ -220,16 +227,20 @@ class _RCode:
     name: str
     codable: bool
     description: str
-    children: list["_RCode"] = field(default_factory=list)
+    children: list[_RCode] = field(default_factory=list)
 
 
 def _read_codes(codes_el) -> list[_RCode]:
     out = []
     for el in _kids(codes_el, "Code"):
         raw = el.get("guid") or ""
-        code = _RCode(guid=norm_guid(raw), raw_guid=raw, name=(el.get("name") or "").strip(),
-                      codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
-                      description=_kid_text(el, "Description"))
+        code = _RCode(
+            guid=norm_guid(raw),
+            raw_guid=raw,
+            name=(el.get("name") or "").strip(),
+            codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
+            description=_kid_text(el, "Description"),
+        )
         code.children = _read_codes(el)
         out.append(code)
     return out
@@ -288,9 +299,12 @@ class _CodebookBuilder:
         for code in top:
             if not code.children and code.codable:
                 if loose_theme is None:
-                    loose_theme = {"id": None, "label": "Codes",
-                                   "description": "Top-level codes of the imported project (no sub-codes).",
-                                   "codes": []}
+                    loose_theme = {
+                        "id": None,
+                        "label": "Codes",
+                        "description": "Top-level codes of the imported project (no sub-codes).",
+                        "codes": [],
+                    }
                     self.themes.append(loose_theme)
                 loose_theme["codes"].append(code)  # resolved below, after theme ids are known
                 continue
@@ -338,10 +352,18 @@ class _CodebookBuilder:
             if c.get("_general"):
                 return f"{path}.{c['id']}"
         cid = unique("general", {c["id"] for c in theme["codes"]})
-        theme["codes"].append({"id": cid, "label": f"{theme['label']} (general)",
-                               "definition": "Coded at the theme itself in the source project.",
-                               "when_to_use": "", "when_not_to_use": "", "examples": [], "codes": [],
-                               "_general": True})
+        theme["codes"].append(
+            {
+                "id": cid,
+                "label": f"{theme['label']} (general)",
+                "definition": "Coded at the theme itself in the source project.",
+                "when_to_use": "",
+                "when_not_to_use": "",
+                "examples": [],
+                "codes": [],
+                "_general": True,
+            }
+        )
         return f"{path}.{cid}"
 
     def as_yaml_dict(self, cb_id: str, title: str) -> dict:
@@ -368,6 +390,7 @@ class _CodebookBuilder:
 
 # --------------------------------------------------------------------------- offsets
 
+
 def _view_maps(text: str, conv: str) -> tuple[str, list[int]]:
     """The other program's view of *text* under a line-break convention, and view->text offsets."""
     if conv == "file":
@@ -386,8 +409,9 @@ def _name_key(name: str | None) -> tuple[str, bool]:
     return name, False
 
 
-def _choose_convention(text: str, sels: list[dict], forced: str, default: str,
-                       bom: bool) -> tuple[str, int, list[int], str]:
+def _choose_convention(
+    text: str, sels: list[dict], forced: str, default: str, bom: bool
+) -> tuple[str, int, list[int], str]:
     """Pick the line-break convention (and BOM shift) under which the selections fit the text.
 
     Evidence: selections whose name is their text. Without evidence (or on a
@@ -406,10 +430,10 @@ def _choose_convention(text: str, sels: list[dict], forced: str, default: str,
     if evidence:
         for conv in ("file", "one", "two"):
             view, back = cache.setdefault(conv, _view_maps(text, conv))
-            for shift in ((0, 1) if bom else (0,)):
+            for shift in (0, 1) if bom else (0,):
                 score = 0
                 for a, b, key, truncated in evidence:
-                    got = squash_ws(view[max(a - shift, 0): max(b - shift, 0)])
+                    got = squash_ws(view[max(a - shift, 0) : max(b - shift, 0)])
                     if got == key or (truncated and got.startswith(key)):
                         score += 1
                 if score > best_score or (score == best_score and score and (conv, shift) == (default, 0)):
@@ -420,6 +444,7 @@ def _choose_convention(text: str, sels: list[dict], forced: str, default: str,
 
 
 # --------------------------------------------------------------------------- import
+
 
 def import_refi(
     path: str | Path,
@@ -437,12 +462,14 @@ def import_refi(
     if not path.is_file():
         raise InputError("file not found", file=path, fix="give a .qdpx project or a .qdc codebook")
     if not force:
-        existing = [p for p in (output / "codebook.yaml", output / "segments.csv", output / "cases.csv")
-                    if p.exists()]
+        existing = [p for p in (output / "codebook.yaml", output / "segments.csv", output / "cases.csv") if p.exists()]
         tdir = output / "transcripts"
         if existing or (tdir.is_dir() and any(tdir.iterdir())):
-            raise UsageError("the output folder already holds qualkit files", file=output,
-                             fix="choose an empty folder, or add --force to overwrite them")
+            raise UsageError(
+                "the output folder already holds qualkit files",
+                file=output,
+                fix="choose an empty folder, or add --force to overwrite them",
+            )
 
     box = _Container(path)
     try:
@@ -452,20 +479,24 @@ def import_refi(
             box.zip.close()
 
 
-def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
-            on_progress: ProgressFn | None) -> ImportResult:
+def _import(
+    box: _Container, path: Path, output: Path, line_breaks: str, on_progress: ProgressFn | None
+) -> ImportResult:
     import yaml
 
+    from ..coding.segments import CodedSegment, write_segments
     from ..documents import Document
     from ..readers import decode_bytes, read_document
-    from ..segments import CodedSegment, write_segments
 
     where = f"{path}:{box.qde_name}" if box.zip is not None else str(path)
     root = _parse_xml(box.xml(), where)
     kind_root = _local(root)
     if kind_root not in ("Project", "CodeBook"):
-        raise InputError(f"unexpected root element '{kind_root}'", file=where,
-                         fix="give a REFI-QDA project (.qdpx) or codebook (.qdc)")
+        raise InputError(
+            f"unexpected root element '{kind_root}'",
+            file=where,
+            fix="give a REFI-QDA project (.qdpx) or codebook (.qdc)",
+        )
     ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     kind = "qdc" if kind_root == "CodeBook" else ("qdpx" if box.zip is not None else "qde")
     result = ImportResult(output=output, kind=kind, origin=root.get("origin") or "")
@@ -500,9 +531,16 @@ def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
             g = norm_guid(c.get("guid"))
             cid = unique((c.get("name") or "").strip() or f"case_{i}", taken_cases)
             values = _variable_values(c, variables, result)
-            cases.append({"guid": g, "raw": c.get("guid") or "", "id": cid, "values": values,
-                          "sources": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SourceRef")},
-                          "selections": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SelectionRef")}})
+            cases.append(
+                {
+                    "guid": g,
+                    "raw": c.get("guid") or "",
+                    "id": cid,
+                    "values": values,
+                    "sources": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SourceRef")},
+                    "selections": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SelectionRef")},
+                }
+            )
             if _kids(c, "CodeRef"):
                 result.skip("case-level code reference", len(_kids(c, "CodeRef")))
             if g:
@@ -526,7 +564,9 @@ def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
     top = _read_codes(codes_el) if codes_el is not None else []
     top, dropped = _drop_case_codes(top, case_guids)
     if dropped:
-        result.warnings.append(f"{dropped} code(s) share a GUID with a case (NVivo case nodes): read as case membership")
+        result.warnings.append(
+            f"{dropped} code(s) share a GUID with a case (NVivo case nodes): read as case membership"
+        )
     top = _nest_double_colon(top)
     builder = _CodebookBuilder(top)
     result.codes = builder.count
@@ -627,13 +667,25 @@ def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
                 continue
             if b < a:
                 a, b = b, a
-            codings = [(norm_guid(_kid(c, "CodeRef").get("targetGUID")) if _kid(c, "CodeRef") is not None else None,
-                        norm_guid(c.get("creatingUser")) or norm_guid(s.get("creatingUser")))
-                       for c in _kids(s, "Coding")]
+            codings = [
+                (
+                    norm_guid(_kid(c, "CodeRef").get("targetGUID")) if _kid(c, "CodeRef") is not None else None,
+                    norm_guid(c.get("creatingUser")) or norm_guid(s.get("creatingUser")),
+                )
+                for c in _kids(s, "Coding")
+            ]
             if not codings:
                 result.skip("selection without a coding (memo only)")
-            sels.append({"guid": norm_guid(s.get("guid")), "raw": s.get("guid") or "", "start": a, "end": b,
-                         "name": s.get("name"), "codings": codings})
+            sels.append(
+                {
+                    "guid": norm_guid(s.get("guid")),
+                    "raw": s.get("guid") or "",
+                    "start": a,
+                    "end": b,
+                    "name": s.get("name"),
+                    "codings": codings,
+                }
+            )
         has_breaks = "\r" in text or "\n" in text
         default = "one" if (atlas and "\r\n" in text) else "file"
         conv, shift, back, view = _choose_convention(text, sels, line_breaks, default, bom)
@@ -690,13 +742,30 @@ def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
             case = _pick_case(inside, source_cases, doc_id, result)
             turn = doc.turn_at(start) if doc is not None and doc.turns else None
             for cpath, coder in dict.fromkeys(codes_here):
-                segments.append(CodedSegment(document=doc_id, code=cpath, case=case,
-                                             segment=(sel["guid"] or sel["raw"] or ""), start=start, end=end,
-                                             speaker=(turn.speaker or "") if turn else "", coder=coder,
-                                             status="accepted", text=text[start:end]))
+                segments.append(
+                    CodedSegment(
+                        document=doc_id,
+                        code=cpath,
+                        case=case,
+                        segment=(sel["guid"] or sel["raw"] or ""),
+                        start=start,
+                        end=end,
+                        speaker=(turn.speaker or "") if turn else "",
+                        coder=coder,
+                        status="accepted",
+                        text=text[start:end],
+                    )
+                )
         for cpath, coder in dict.fromkeys(whole):
-            segments.append(CodedSegment(document=doc_id, code=cpath, case=_pick_case([], source_cases, doc_id, result),
-                                         coder=coder, status="accepted"))
+            segments.append(
+                CodedSegment(
+                    document=doc_id,
+                    code=cpath,
+                    case=_pick_case([], source_cases, doc_id, result),
+                    coder=coder,
+                    status="accepted",
+                )
+            )
         values = _variable_values(el, variables, result)
         if text_el is not el:
             values.update(_variable_values(text_el, variables, result))
@@ -717,8 +786,11 @@ def _import(box: "_Container", path: Path, output: Path, line_breaks: str,
     if builder.themes:
         cb_dict = builder.as_yaml_dict(cb_id, title)
         target = output / "codebook.yaml"
-        atomic_write_text(target, "# Imported from REFI-QDA by qualkit\n"
-                          + yaml.safe_dump(cb_dict, sort_keys=False, allow_unicode=True, width=100))
+        atomic_write_text(
+            target,
+            "# Imported from REFI-QDA by qualkit\n"
+            + yaml.safe_dump(cb_dict, sort_keys=False, allow_unicode=True, width=100),
+        )
         written.append(target)
     else:
         result.warnings.append("the file holds no codes: no codebook.yaml written")
@@ -782,8 +854,14 @@ def _variable_values(el, variables: dict[str, str], result: ImportResult) -> dic
             continue
         text = ""
         for child in vv:
-            if _local(child) in ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue",
-                                 "DateTimeValue"):
+            if _local(child) in (
+                "TextValue",
+                "BooleanValue",
+                "IntegerValue",
+                "FloatValue",
+                "DateValue",
+                "DateTimeValue",
+            ):
                 text = (child.text or "").strip()
         values[variables[g]] = text
     return {k: v for k, v in values.items() if v != ""}

@@ -88,8 +88,9 @@ def write_redacted(
     _refuse_input(doc, out_path)
     module = _WRITERS.get(doc.format)
     if module is None:
-        raise UsageError(f"no writer for format '{doc.format}'", file=doc.path,
-                         fix="write .txt, .md, .docx, .vtt or .srt documents")
+        raise UsageError(
+            f"no writer for format '{doc.format}'", file=doc.path, fix="write .txt, .md, .docx, .vtt or .srt documents"
+        )
     if module == "text":
         from .text import write_text as writer
     elif module == "subtitles":
@@ -101,8 +102,11 @@ def write_redacted(
 
 def _refuse_input(doc: Document, out_path: Path) -> None:
     if same_file(out_path, doc.path):
-        raise SafetyError("the output would overwrite the input file", file=out_path,
-                          fix="choose an output folder separate from the input")
+        raise SafetyError(
+            "the output would overwrite the input file",
+            file=out_path,
+            fix="choose an output folder separate from the input",
+        )
 
 
 def check_replacements(doc: Document, replacements: Sequence[tuple[int, int, str]]) -> list[Replacement]:
@@ -118,21 +122,35 @@ def check_replacements(doc: Document, replacements: Sequence[tuple[int, int, str
         try:
             s, e, new = rep
         except (TypeError, ValueError):
-            raise ReplacementError(f"replacement {i} is not a (start, end, text) triple", file=doc.path,
-                                   fix="pass (start, end, new_text) tuples") from None
+            raise ReplacementError(
+                f"replacement {i} is not a (start, end, text) triple",
+                file=doc.path,
+                fix="pass (start, end, new_text) tuples",
+            ) from None
         if isinstance(s, bool) or isinstance(e, bool) or not isinstance(s, int) or not isinstance(e, int):
-            raise ReplacementError(f"replacement {i} has non-integer offsets", file=doc.path,
-                                   fix="pass integer character offsets into doc.text")
+            raise ReplacementError(
+                f"replacement {i} has non-integer offsets",
+                file=doc.path,
+                fix="pass integer character offsets into doc.text",
+            )
         if not isinstance(new, str):
-            raise ReplacementError(f"replacement {i} (offsets {s}-{e}) has a non-string new text",
-                                   file=doc.path, fix="pass the replacement text as str")
+            raise ReplacementError(
+                f"replacement {i} (offsets {s}-{e}) has a non-string new text",
+                file=doc.path,
+                fix="pass the replacement text as str",
+            )
         if not 0 <= s <= e <= n:
-            raise ReplacementError(f"replacement {i} (offsets {s}-{e}) is outside the text (length {n})",
-                                   file=doc.path, fix="use offsets into doc.text")
+            raise ReplacementError(
+                f"replacement {i} (offsets {s}-{e}) is outside the text (length {n})",
+                file=doc.path,
+                fix="use offsets into doc.text",
+            )
         if s < prev_end:
-            raise ReplacementError(f"replacement {i} (offsets {s}-{e}) overlaps or precedes the one before "
-                                   f"(ending at {prev_end})", file=doc.path,
-                                   fix="sort the replacements and merge overlapping ones")
+            raise ReplacementError(
+                f"replacement {i} (offsets {s}-{e}) overlaps or precedes the one before (ending at {prev_end})",
+                file=doc.path,
+                fix="sort the replacements and merge overlapping ones",
+            )
         prev_end = e
         out.append((s, e, new))
     return out

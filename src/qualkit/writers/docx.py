@@ -144,8 +144,11 @@ def _body_pieces(document, path: Path, expected: str) -> tuple[list[Piece], list
             pos += len(text)
         texts.append("".join(parts))
         if texts[-1] != p.text:  # python-docx's own reading of the paragraph
-            raise InputError("the Word file's paragraphs cannot be mapped to the text read", file=path,
-                             fix="re-save the file in Word or LibreOffice and run again")
+            raise InputError(
+                "the Word file's paragraphs cannot be mapped to the text read",
+                file=path,
+                fix="re-save the file in Word or LibreOffice and run again",
+            )
         pos += 1
     if "\n".join(texts) != expected:
         raise InputError("the file changed since it was read", file=path, fix="run the command again")
@@ -175,7 +178,7 @@ def _apply(el, editable: bool, old: str, new: str, kind: str = "t") -> None:
     if not old:
         keep = True  # a page or column break: never removed
     elif new.startswith(old):
-        before, after, keep = "", new[len(old):], True
+        before, after, keep = "", new[len(old) :], True
     elif new.endswith(old):
         before, keep = new[: -len(old)], True
     for text, where in ((before, el.addprevious), (after, el.addnext)):
@@ -286,8 +289,11 @@ def _clean_attributes(root, redact_text: RedactText | None) -> bool:
                     changed = True
             elif redact_text is None:
                 continue
-            elif (local in _TEXT_ATTRS or (local == "name" and _local(tag) in _NAME_ATTR_OWNERS)
-                  or (local == "val" and tag in (W_DOCVAR, W_ALIAS))):
+            elif (
+                local in _TEXT_ATTRS
+                or (local == "name" and _local(tag) in _NAME_ATTR_OWNERS)
+                or (local == "val" and tag in (W_DOCVAR, W_ALIAS))
+            ):
                 if any(c.isalnum() for c in value):
                     todo.append((el, name, value))
     for el in drop:
@@ -325,14 +331,17 @@ def _clean_part(name: str, root, redact_text: RedactText | None) -> bool:
                     el.text = ""
                     changed = True
         if redact_text is not None:
-            titles = [el for t in root.iter(f"{{{EP}}}TitlesOfParts") for el in t.iter(f"{{{VT}}}lpstr", f"{{{VT}}}lpwstr")]
+            titles = [
+                el for t in root.iter(f"{{{EP}}}TitlesOfParts") for el in t.iter(f"{{{VT}}}lpstr", f"{{{VT}}}lpwstr")
+            ]
             changed |= _redact_leaves(titles, redact_text)
         return changed
     if ns == CUSTOM:  # docProps/custom.xml
         if redact_text is None:
             return False
-        return _redact_leaves([el for el in root.iter() if isinstance(el.tag, str) and el.tag.startswith(f"{{{VT}}}")],
-                              redact_text)
+        return _redact_leaves(
+            [el for el in root.iter() if isinstance(el.tag, str) and el.tag.startswith(f"{{{VT}}}")], redact_text
+        )
     if name.startswith("customXml/") and not _local(root.tag).lower().startswith("datastoreitem"):
         if redact_text is None:
             return False
@@ -380,16 +389,20 @@ def _serialize(root) -> bytes:
 # --- the writer -------------------------------------------------------------------------------------
 
 
-def write_docx(doc: Document, replacements: Sequence[Replacement], out_path: Path, *,
-               redact_text: RedactText | None = None) -> None:
+def write_docx(
+    doc: Document, replacements: Sequence[Replacement], out_path: Path, *, redact_text: RedactText | None = None
+) -> None:
     import docx  # python-docx
 
     path = Path(doc.path)
     try:
         document = docx.Document(str(path))
     except Exception:  # noqa: BLE001 - any failure to open means the input changed or is broken
-        raise InputError("cannot open the Word file again", file=path,
-                         fix="keep the input files in place until the output is written") from None
+        raise InputError(
+            "cannot open the Word file again",
+            file=path,
+            fix="keep the input files in place until the output is written",
+        ) from None
 
     # 1. the body, through python-docx's own elements
     pieces, elements = _body_pieces(document, path, doc.text)
@@ -432,8 +445,11 @@ def write_docx(doc: Document, replacements: Sequence[Replacement], out_path: Pat
                     try:
                         root = etree.fromstring(data, _PARSER)
                     except etree.XMLSyntaxError:
-                        raise InputError(f"part {name} of the Word file is not well-formed XML", file=path,
-                                         fix="open and re-save the file in Word or LibreOffice") from None
+                        raise InputError(
+                            f"part {name} of the Word file is not well-formed XML",
+                            file=path,
+                            fix="open and re-save the file in Word or LibreOffice",
+                        ) from None
                     if name.endswith(".rels"):
                         changed = _clean_rels(root, redact_text)
                     else:

@@ -44,15 +44,19 @@ def _block_text(new: str) -> str:
     return one_line(new).replace("-->", "->")
 
 
-def write_subtitles(doc: Document, replacements: Sequence[Replacement], out_path: Path, *,
-                    redact_text: RedactText | None = None) -> None:
+def write_subtitles(
+    doc: Document, replacements: Sequence[Replacement], out_path: Path, *, redact_text: RedactText | None = None
+) -> None:
     fmt = doc.format
     path = Path(doc.path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the original file again ({exc.strerror or exc})", file=path,
-                         fix="keep the input files in place until the output is written") from None
+        raise InputError(
+            f"cannot read the original file again ({exc.strerror or exc})",
+            file=path,
+            fix="keep the input files in place until the output is written",
+        ) from None
     file_text, encoding, bom, _warnings = decode_bytes(data, path=path)
     lines, cues = parse_cues(file_text, path=path, fmt=fmt)
     raw = file_text.split("\n")
@@ -81,7 +85,7 @@ def write_subtitles(doc: Document, replacements: Sequence[Replacement], out_path
     if redact_text is not None:
         _clean_blocks(lines, new_lines, cues, fmt, redact_text)
 
-    out = "\n".join(new + raw[k][len(lines[k]):] for k, new in enumerate(new_lines))
+    out = "\n".join(new + raw[k][len(lines[k]) :] for k, new in enumerate(new_lines))
     encoded = encode_text(out, encoding, bom, source=path, warnings=doc.warnings)
     with atomic_open(out_path, "wb") as fh:
         fh.write(encoded)
@@ -117,8 +121,13 @@ def _clean_blocks(lines: list[str], new_lines: list[str], cues, fmt: str, redact
             i += 1
     for cue in cues:
         k = cue.timing_line - 1
-        if k >= 0 and k not in in_cue and block_start(k) and any(c.isalpha() for c in lines[k]) \
-                and not (fmt == "vtt" and k == 0):
+        if (
+            k >= 0
+            and k not in in_cue
+            and block_start(k)
+            and any(c.isalpha() for c in lines[k])
+            and not (fmt == "vtt" and k == 0)
+        ):
             groups.append([(k, 0)])
 
     texts = ["\n".join(lines[k][col:] for k, col in group) for group in groups]

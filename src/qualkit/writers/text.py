@@ -23,13 +23,32 @@ from . import RedactText, Replacement
 
 _UNICODE = {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
 # Letters with no decomposition: the nearest ASCII.
-_NEAREST = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss",
-                          "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-",
-                          "—": "-", "…": "...", "\u00a0": " "})
+_NEAREST = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "\u00a0": " ",
+    }
+)
 
 
-def write_text(doc: Document, replacements: Sequence[Replacement], out_path: Path, *,
-               redact_text: RedactText | None = None) -> None:
+def write_text(
+    doc: Document, replacements: Sequence[Replacement], out_path: Path, *, redact_text: RedactText | None = None
+) -> None:
     """Write a .txt/.md document (*redact_text* is unused: the whole file is ``doc.text``)."""
     segments: list[tuple[str, bool]] = []
     pos = 0
@@ -43,14 +62,21 @@ def write_text(doc: Document, replacements: Sequence[Replacement], out_path: Pat
         fh.write(data)
 
 
-def encode_text(text: str, encoding: str, bom: bool, *, source: Path | None = None,
-                warnings: list[str] | None = None) -> bytes:
+def encode_text(
+    text: str, encoding: str, bom: bool, *, source: Path | None = None, warnings: list[str] | None = None
+) -> bytes:
     """Encode a whole text like its source file (lossy letters only where unavoidable)."""
     return encode_segments([(text, True)], encoding, bom, source=source, warnings=warnings)
 
 
-def encode_segments(segments: Sequence[tuple[str, bool]], encoding: str, bom: bool, *,
-                    source: Path | None = None, warnings: list[str] | None = None) -> bytes:
+def encode_segments(
+    segments: Sequence[tuple[str, bool]],
+    encoding: str,
+    bom: bool,
+    *,
+    source: Path | None = None,
+    warnings: list[str] | None = None,
+) -> bytes:
     """Encode (text, is_new) segments in *encoding*, with the input's BOM.
 
     Text that came from the file always encodes (it was decoded from that
@@ -70,8 +96,10 @@ def encode_segments(segments: Sequence[tuple[str, bool]], encoding: str, bom: bo
             out.append(data)
             simplified += changed
     if simplified and warnings is not None:
-        warnings.append(f"{simplified} letter(s) of replacement text cannot be written in {encoding}; "
-                        f"written as the closest letters it has — re-save the input as UTF-8 to avoid this")
+        warnings.append(
+            f"{simplified} letter(s) of replacement text cannot be written in {encoding}; "
+            f"written as the closest letters it has — re-save the input as UTF-8 to avoid this"
+        )
     return b"".join(out)
 
 

@@ -32,8 +32,15 @@ class ChartData:
     x_label: str = ""
 
 
-def chart_data(table, *, values: str = "auto", no_response: bool = False, total: bool | None = None,
-               columns: Sequence[str] | None = None, title: str = "") -> ChartData:
+def chart_data(
+    table,
+    *,
+    values: str = "auto",
+    no_response: bool = False,
+    total: bool | None = None,
+    columns: Sequence[str] | None = None,
+    title: str = "",
+) -> ChartData:
     """Rows and columns of a :class:`qualkit.tables.FrequencyTable` to chart.
 
     *values*: "count", "percent" (share of the column's total cases) or "auto"
@@ -42,7 +49,7 @@ def chart_data(table, *, values: str = "auto", no_response: bool = False, total:
     *total*: draw the table's total column (default: only when the table has no
     ``by`` columns). *columns*: the by values to draw (default all).
     """
-    from .tables import NO_RESPONSE, TOTAL, TOTAL_CASES, percent
+    from ..tables.build import NO_RESPONSE, TOTAL, TOTAL_CASES, percent
 
     if values not in ("auto",) + VALUES:
         raise ValueError(f"unknown chart values '{values}'")
@@ -65,8 +72,14 @@ def chart_data(table, *, values: str = "auto", no_response: bool = False, total:
             row_values.append(percent(n, table.base[c]) if unit == "percent" else float(n))
         data.append(row_values)
     x_label = "Per cent of the column's " + table.spec.unit if unit == "percent" else f"Number of {table.spec.unit}"
-    return ChartData(categories=[labels[r] for r in keep], series=[table.column_labels.get(c, c) for c in cols],
-                     values=data, unit=unit, title=title, x_label=x_label)
+    return ChartData(
+        categories=[labels[r] for r in keep],
+        series=[table.column_labels.get(c, c) for c in cols],
+        values=data,
+        unit=unit,
+        title=title,
+        x_label=x_label,
+    )
 
 
 def _wrap(text: str, width: int = 34) -> str:
@@ -98,14 +111,28 @@ def render_bar_chart(data: ChartData, *, width_cm: float = 16.0, dpi: int = 200)
     for i, (name, vals) in enumerate(zip(data.series, data.values)):
         ys = [c + (i - (n_ser - 1) / 2) * bar_h for c in range(n_cat)]
         xs = [0 if v is None else v for v in vals]
-        bars = ax.barh(ys, xs, height=bar_h * 0.92, color=GREYS[i % len(GREYS)], hatch=HATCHES[i % len(HATCHES)],
-                       edgecolor="black", linewidth=0.6, label=name)
+        bars = ax.barh(
+            ys,
+            xs,
+            height=bar_h * 0.92,
+            color=GREYS[i % len(GREYS)],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="black",
+            linewidth=0.6,
+            label=name,
+        )
         for bar, v in zip(bars, vals):
             if v is None or (v == 0 and n_ser > 1):  # zero bars of grouped charts stay unlabelled (less clutter)
                 continue
             text = f"{v:.1f}%" if data.unit == "percent" else f"{int(v)}"
-            ax.text(bar.get_width() + vmax * 0.01 + 0.05, bar.get_y() + bar.get_height() / 2, text,
-                    va="center", ha="left", fontdict={**font, "size": 7})
+            ax.text(
+                bar.get_width() + vmax * 0.01 + 0.05,
+                bar.get_y() + bar.get_height() / 2,
+                text,
+                va="center",
+                ha="left",
+                fontdict={**font, "size": 7},
+            )
     ax.set_yticks(range(n_cat))
     ax.set_yticklabels([_wrap(c) for c in data.categories], fontdict=font)
     ax.invert_yaxis()
@@ -124,10 +151,18 @@ def render_bar_chart(data: ChartData, *, width_cm: float = 16.0, dpi: int = 200)
     if n_ser > 1:
         chars = sum(len(s) + 8 for s in data.series)
         ncol = n_ser if chars <= 95 else max(1, min(n_ser, 2) if chars <= 150 else 1)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.01), ncol=ncol, frameon=False,
-                  prop={"family": "DejaVu Sans", "size": 7.5}, handlelength=2.2, handleheight=1.1)
+        ax.legend(
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.01),
+            ncol=ncol,
+            frameon=False,
+            prop={"family": "DejaVu Sans", "size": 7.5},
+            handlelength=2.2,
+            handleheight=1.1,
+        )
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.08,
-                metadata={"Software": None})
+    fig.savefig(
+        buf, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.08, metadata={"Software": None}
+    )
     return buf.getvalue()

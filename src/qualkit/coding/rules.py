@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import CodebookError
-from .yamlutil import line_of
+from ..errors import CodebookError
+from ..yamlutil import line_of
 
 UNITS = ("sentence", "turn", "paragraph")
 ROLES = ("respondent", "interviewer")
@@ -57,8 +57,9 @@ ALTERNATIVE_KEYS = frozenset(CONDITION_KEYS) | {"within", "in_order", "negation"
 #: keys of a nested condition (inside any/all/near)
 NESTED_KEYS = frozenset(CONDITION_KEYS) | {"within", "in_order", "negation", "case_sensitive"}
 #: keys of a code's ``rules:`` mapping
-CODE_RULE_KEYS = frozenset(CONDITION_KEYS) | frozenset(SETTING_KEYS) | {"not", "only_if", "match", "case_sensitive",
-                                                                       "in_order"}
+CODE_RULE_KEYS = (
+    frozenset(CONDITION_KEYS) | frozenset(SETTING_KEYS) | {"not", "only_if", "match", "case_sensitive", "in_order"}
+)
 #: keys of a theme's ``rules:`` and the codebook's ``defaults:`` that the rule engine reads
 SHARED_SETTING_KEYS = frozenset(SETTING_KEYS) | {"not", "only_if"}
 
@@ -72,11 +73,12 @@ _SCOPE_BREAKS = frozenset(
     "but however although though except yet until unless because so when while whereas if whether "
     "that which who whom whose where after before since instead".split()
 )
-_BREAK_PUNCT = frozenset(",;:.!?()[]—–\"“”")
+_BREAK_PUNCT = frozenset(',;:.!?()[]—–"“”')
 NEGATION_WINDOW = 5  # words before a match searched for a cue
 
 
 # =========================================================================== rule tree
+
 
 @dataclass(frozen=True)
 class Term:
@@ -195,6 +197,7 @@ def _leaves(node) -> Iterable:
 
 # =========================================================================== parsing + validation
 
+
 class _Ctx:
     """Where we are, for error messages: file, code path."""
 
@@ -229,13 +232,15 @@ def _parse_term(text: str, ctx: _Ctx, line: int | None, *, exact: bool = False) 
     for w in words:
         core = w[:-1] if w.endswith("?") and len(w) > 1 else w
         if core.startswith("*") and core != "*":
-            raise ctx.error(f"'{w}': a wildcard can only end a word", line,
-                            "write e.g. 'traffick*' (words starting with traffick) or use regex:")
+            raise ctx.error(
+                f"'{w}': a wildcard can only end a word",
+                line,
+                "write e.g. 'traffick*' (words starting with traffick) or use regex:",
+            )
         if "*" in core.rstrip("*"):
             raise ctx.error(f"'{w}': a wildcard can only end a word", line, "put * at the end of the word")
     if all(w.endswith("?") and len(w) > 1 for w in words):
-        raise ctx.error(f"'{text}': every word is optional (ends with ?)", line,
-                        "keep at least one word without '?'")
+        raise ctx.error(f"'{text}': every word is optional (ends with ?)", line, "keep at least one word without '?'")
     if all(w in ("*", "*?") for w in words):
         raise ctx.error(f"'{text}' matches any word", line, "add at least one real word")
     return Term(" ".join(words), exact=exact)
@@ -247,8 +252,11 @@ def _parse_regex(value, ctx: _Ctx, line: int | None, case_sensitive: bool) -> Re
     try:
         compiled = re.compile(value, 0 if case_sensitive else re.IGNORECASE)
     except re.error as exc:
-        raise ctx.error(f"regular expression does not compile ({exc.msg} at position {exc.pos})", line,
-                        "check brackets and backslashes; put the expression in single quotes") from None
+        raise ctx.error(
+            f"regular expression does not compile ({exc.msg} at position {exc.pos})",
+            line,
+            "check brackets and backslashes; put the expression in single quotes",
+        ) from None
     if compiled.match(""):
         raise ctx.error("regular expression matches empty text", line, "make it match at least one character")
     return Regex(value, case_sensitive)
@@ -291,11 +299,17 @@ def _parse_pattern(value, ctx: _Ctx, line: int | None):
         for attr in tok:
             if str(attr).upper() not in _TOKEN_ATTRS:
                 close = difflib.get_close_matches(str(attr).upper(), sorted(_TOKEN_ATTRS), n=1)
-                raise ctx.error(f"unknown token attribute '{attr}' in a pattern", line_of(tok, attr) or tline,
-                                f"did you mean '{close[0]}'?" if close else "see spaCy's Matcher token attributes")
+                raise ctx.error(
+                    f"unknown token attribute '{attr}' in a pattern",
+                    line_of(tok, attr) or tline,
+                    f"did you mean '{close[0]}'?" if close else "see spaCy's Matcher token attributes",
+                )
             if str(attr) != str(attr).upper() and attr != "_":
-                raise ctx.error(f"token attribute '{attr}' must be upper case", line_of(tok, attr) or tline,
-                                f"write {str(attr).upper()}")
+                raise ctx.error(
+                    f"token attribute '{attr}' must be upper case",
+                    line_of(tok, attr) or tline,
+                    f"write {str(attr).upper()}",
+                )
     plain = _plain(value)
     if ctx.deep:
         errors = _spacy_pattern_errors(plain)
@@ -318,8 +332,9 @@ def _parse_within(mapping, ctx: _Ctx, default: int) -> int:
         return default
     value = mapping["within"]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WITHIN:
-        raise ctx.error("'within' must be a whole number of words (0-200)", line_of(mapping, "within"),
-                        "write e.g. within: 5")
+        raise ctx.error(
+            "'within' must be a whole number of words (0-200)", line_of(mapping, "within"), "write e.g. within: 5"
+        )
     return value
 
 
@@ -328,17 +343,21 @@ def _parse_negation(mapping, ctx: _Ctx) -> str | None:
         return None
     value = mapping["negation"]
     if value not in NEGATION_MODES:
-        raise ctx.error(f"unknown negation mode '{value}'", line_of(mapping, "negation"),
-                        "use exclude (default: negated mentions do not count), require (only negated "
-                        "mentions count) or allow (both count)")
+        raise ctx.error(
+            f"unknown negation mode '{value}'",
+            line_of(mapping, "negation"),
+            "use exclude (default: negated mentions do not count), require (only negated "
+            "mentions count) or allow (both count)",
+        )
     return value
 
 
 def _parse_condition(value, ctx: _Ctx, line: int | None, within: int, case_sensitive: bool = False):
     """A condition: a text (word/phrase), a list (any of), or a mapping with one condition key."""
     if isinstance(value, bool) or value is None:
-        raise ctx.error(f"'{value}' is not a word, a list or a condition", line,
-                        "quote words like yes/no/true/null: \"no\"")
+        raise ctx.error(
+            f"'{value}' is not a word, a list or a condition", line, 'quote words like yes/no/true/null: "no"'
+        )
     if isinstance(value, (str, int, float)):
         return _parse_term(str(value), ctx, line)
     if isinstance(value, list):
@@ -358,25 +377,39 @@ def _parse_mapping_condition(mapping: dict, ctx: _Ctx, within: int, case_sensiti
     if not keys:
         raise ctx.error("no condition", mline, f"add one of: {', '.join(CONDITION_KEYS)}")
     if len(keys) > 1:
-        raise ctx.error(f"several conditions ({', '.join(keys)}) in one item", line_of(mapping, keys[1]),
-                        "write each as its own list item (the code applies when any item matches), "
-                        "or combine them with all: [...]")
+        raise ctx.error(
+            f"several conditions ({', '.join(keys)}) in one item",
+            line_of(mapping, keys[1]),
+            "write each as its own list item (the code applies when any item matches), or combine them with all: [...]",
+        )
     key = keys[0]
     kline = line_of(mapping, key)
     if "case_sensitive" in mapping:
         if key != "regex":
-            raise ctx.error("'case_sensitive' only applies to regex", line_of(mapping, "case_sensitive"),
-                            "remove it (words always match regardless of case)")
+            raise ctx.error(
+                "'case_sensitive' only applies to regex",
+                line_of(mapping, "case_sensitive"),
+                "remove it (words always match regardless of case)",
+            )
         if not isinstance(mapping["case_sensitive"], bool):
-            raise ctx.error("'case_sensitive' must be true or false", line_of(mapping, "case_sensitive"),
-                            "write case_sensitive: true")
+            raise ctx.error(
+                "'case_sensitive' must be true or false",
+                line_of(mapping, "case_sensitive"),
+                "write case_sensitive: true",
+            )
         case_sensitive = mapping["case_sensitive"]
     if "within" in mapping and key != "near":
-        raise ctx.error("'within' only applies to near", line_of(mapping, "within"),
-                        "use near: [..., ...] with within: N, or remove within")
+        raise ctx.error(
+            "'within' only applies to near",
+            line_of(mapping, "within"),
+            "use near: [..., ...] with within: N, or remove within",
+        )
     if "in_order" in mapping and (key != "near" or not isinstance(mapping["in_order"], bool)):
-        raise ctx.error("'in_order' is true or false and only applies to near", line_of(mapping, "in_order"),
-                        "write near: [[owner, boss], [beat, hit]] with in_order: true")
+        raise ctx.error(
+            "'in_order' is true or false and only applies to near",
+            line_of(mapping, "in_order"),
+            "write near: [[owner, boss], [beat, hit]] with in_order: true",
+        )
     value = mapping[key]
     if key == "regex":
         node = _parse_regex(value, ctx, kline, case_sensitive)
@@ -385,21 +418,26 @@ def _parse_mapping_condition(mapping: dict, ctx: _Ctx, within: int, case_sensiti
     elif key == "exact":
         vals = value if isinstance(value, list) else [value]
         if not vals or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in vals):
-            raise ctx.error("'exact' takes a word, a phrase or a list of them", kline, "write exact: \"used to\"")
+            raise ctx.error("'exact' takes a word, a phrase or a list of them", kline, 'write exact: "used to"')
         terms = [_parse_term(str(v), ctx, ln, exact=True) for v, ln in zip(vals, _item_lines(vals, kline))]
         node = terms[0] if len(terms) == 1 else AnyOf(terms)
     else:
         if not isinstance(value, list) or not value:
-            raise ctx.error(f"'{key}' needs a list", kline, f"write {key}: [word, \"a phrase\", ...]")
-        items = [_parse_condition(v, ctx, ln, within, case_sensitive) for v, ln in zip(value, _item_lines(value, kline))]
+            raise ctx.error(f"'{key}' needs a list", kline, f'write {key}: [word, "a phrase", ...]')
+        items = [
+            _parse_condition(v, ctx, ln, within, case_sensitive) for v, ln in zip(value, _item_lines(value, kline))
+        ]
         if key == "any":
             node = items[0] if len(items) == 1 else AnyOf(items)
         elif key == "all":
             node = AllOf(items)
         else:
             if len(items) < 2:
-                raise ctx.error("'near' needs at least two items", kline,
-                                "write near: [[owner, boss], [beat, hit]] (each item a word or a list)")
+                raise ctx.error(
+                    "'near' needs at least two items",
+                    kline,
+                    "write near: [[owner, boss], [beat, hit]] (each item a word or a list)",
+                )
             node = Near(items, _parse_within(mapping, ctx, within), bool(mapping.get("in_order", False)))
     mode = _parse_negation(mapping, ctx)
     return Negated(mode, node) if mode else node
@@ -415,7 +453,7 @@ class _Settings:
     exclude: list = field(default_factory=list)  # inherited exclusions (not:)
     require: list = field(default_factory=list)  # inherited requirements (only_if:)
 
-    def merged(self, other: "_Settings") -> "_Settings":
+    def merged(self, other: _Settings) -> _Settings:
         return _Settings(
             unit=other.unit or self.unit,
             roles=other.roles if other.roles is not None else self.roles,
@@ -431,8 +469,9 @@ def _parse_settings(mapping: dict, ctx: _Ctx, within_default: int) -> _Settings:
     s = _Settings()
     if "unit" in mapping:
         if mapping["unit"] not in UNITS:
-            raise ctx.error(f"unknown unit '{mapping['unit']}'", line_of(mapping, "unit"),
-                            "use sentence, turn or paragraph")
+            raise ctx.error(
+                f"unknown unit '{mapping['unit']}'", line_of(mapping, "unit"), "use sentence, turn or paragraph"
+            )
         s.unit = mapping["unit"]
     if "roles" in mapping:
         roles = mapping["roles"]
@@ -440,15 +479,21 @@ def _parse_settings(mapping: dict, ctx: _Ctx, within_default: int) -> _Settings:
         if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
             bad = next((r for r in (roles or []) if r not in ROLES), roles) if isinstance(roles, list) else roles
             extra = " (metadata lines such as Note: are never coded)" if bad == "metadata" else ""
-            raise ctx.error(f"unknown role '{bad}'{extra}", line_of(mapping, "roles"),
-                            "use roles: [respondent] or [respondent, interviewer]")
+            raise ctx.error(
+                f"unknown role '{bad}'{extra}",
+                line_of(mapping, "roles"),
+                "use roles: [respondent] or [respondent, interviewer]",
+            )
         s.roles = tuple(roles)
     if "speakers" in mapping:
         spk = mapping["speakers"]
         spk = [spk] if isinstance(spk, (str, int)) else spk
         if not isinstance(spk, list) or not spk or not all(isinstance(x, (str, int)) and str(x).strip() for x in spk):
-            raise ctx.error("'speakers' must be a list of speaker labels", line_of(mapping, "speakers"),
-                            "write speakers: [R, Respondent, \"P*\"] (* matches any characters)")
+            raise ctx.error(
+                "'speakers' must be a list of speaker labels",
+                line_of(mapping, "speakers"),
+                'write speakers: [R, Respondent, "P*"] (* matches any characters)',
+            )
         s.speakers = tuple(str(x).strip().lower() for x in spk)
     s.negation = _parse_negation(mapping, ctx)
     if "within" in mapping:
@@ -462,7 +507,7 @@ def _parse_settings(mapping: dict, ctx: _Ctx, within_default: int) -> _Settings:
 
 def _subset(raw: dict, keys) -> dict:
     """The items of *raw* whose key is in *keys*, keeping YAML line numbers."""
-    from .yamlutil import LineDict
+    from ..yamlutil import LineDict
 
     out = LineDict((k, v) for k, v in raw.items() if k in keys)
     out.line = getattr(raw, "line", None)
@@ -494,8 +539,15 @@ def _parse_alternative(raw, ctx: _Ctx, line: int | None, inherited: _Settings) -
     return Alternative(condition=condition, exclude=exclude, negation=negation, line=line, require=req)
 
 
-def parse_code_rules(raw, *, code: str, path: Path | None = None, line: int | None = None,
-                     inherited: _Settings | None = None, deep: bool = False) -> CodeRules:
+def parse_code_rules(
+    raw,
+    *,
+    code: str,
+    path: Path | None = None,
+    line: int | None = None,
+    inherited: _Settings | None = None,
+    deep: bool = False,
+) -> CodeRules:
     """Parse one code's ``rules:`` value (a mapping or a list of alternatives)."""
     ctx = _Ctx(path, f"code '{code}'", deep)
     inherited = inherited or _Settings()
@@ -512,42 +564,63 @@ def parse_code_rules(raw, *, code: str, path: Path | None = None, line: int | No
         conds = [k for k in CONDITION_KEYS if k in raw]
         if "match" in raw:
             if conds:
-                raise ctx.error(f"both 'match' and '{conds[0]}'", line_of(raw, conds[0]),
-                                f"move {conds[0]}: into the match: list")
+                raise ctx.error(
+                    f"both 'match' and '{conds[0]}'", line_of(raw, conds[0]), f"move {conds[0]}: into the match: list"
+                )
             alts_raw = raw["match"]
             if not isinstance(alts_raw, list) or not alts_raw:
-                raise ctx.error("'match' must be a non-empty list of rules", line_of(raw, "match"),
-                                "write match: followed by '- any: [...]' items")
+                raise ctx.error(
+                    "'match' must be a non-empty list of rules",
+                    line_of(raw, "match"),
+                    "write match: followed by '- any: [...]' items",
+                )
             alt_lines = _item_lines(alts_raw, line_of(raw, "match"))
         elif conds:
             if len(conds) > 1:
-                raise ctx.error(f"several conditions ({', '.join(conds)}) in one rule", line_of(raw, conds[1]),
-                                "make rules a list with one condition per item (the code applies when any "
-                                "item matches), or combine them with all: [...]")
+                raise ctx.error(
+                    f"several conditions ({', '.join(conds)}) in one rule",
+                    line_of(raw, conds[1]),
+                    "make rules a list with one condition per item (the code applies when any "
+                    "item matches), or combine them with all: [...]",
+                )
             alt = _subset(raw, {conds[0], "within", "in_order", "case_sensitive"})
             alts_raw, alt_lines = [alt], [rline]
         else:
-            raise ctx.error("rules without a condition", rline,
-                            f"add one of {', '.join(CONDITION_KEYS)} (or a match: list)")
+            raise ctx.error(
+                "rules without a condition", rline, f"add one of {', '.join(CONDITION_KEYS)} (or a match: list)"
+            )
         if "case_sensitive" in raw and not conds:
-            raise ctx.error("'case_sensitive' only applies to regex", line_of(raw, "case_sensitive"),
-                            "put it next to the regex: it applies to")
+            raise ctx.error(
+                "'case_sensitive' only applies to regex",
+                line_of(raw, "case_sensitive"),
+                "put it next to the regex: it applies to",
+            )
     else:
-        raise ctx.error("'rules' must be a mapping or a list", rline,
-                        "write rules: followed by 'any: [...]' or a list of '- any: [...]' items")
+        raise ctx.error(
+            "'rules' must be a mapping or a list",
+            rline,
+            "write rules: followed by 'any: [...]' or a list of '- any: [...]' items",
+        )
     settings = inherited.merged(own)
     alternatives = [_parse_alternative(a, ctx, ln, settings) for a, ln in zip(alts_raw, alt_lines)]
     roles = settings.roles or (ROLES if settings.speakers else ("respondent",))
-    return CodeRules(code=code, alternatives=alternatives, unit=settings.unit, roles=tuple(roles),
-                     speakers=tuple(settings.speakers or ()), line=rline)
+    return CodeRules(
+        code=code,
+        alternatives=alternatives,
+        unit=settings.unit,
+        roles=tuple(roles),
+        speakers=tuple(settings.speakers or ()),
+        line=rline,
+    )
 
 
 def _shared_settings(raw, ctx: _Ctx, where: str, *, strict: bool) -> _Settings:
     if raw is None:
         return _Settings()
     if not isinstance(raw, dict):
-        raise ctx.error(f"{where} must be a mapping", getattr(raw, "line", None),
-                        "write e.g. unit: sentence on the lines under it")
+        raise ctx.error(
+            f"{where} must be a mapping", getattr(raw, "line", None), "write e.g. unit: sentence on the lines under it"
+        )
     if strict:
         _check_unknown(raw, SHARED_SETTING_KEYS, ctx, where)
     relevant = {}
@@ -570,8 +643,9 @@ def parse_codebook_rules(cb, *, deep: bool = False) -> list[CodeRules]:
     (``qualkit code``, ``qualkit codebook validate``) does the full one.
     """
     path = getattr(cb, "path", None)
-    base = _shared_settings(getattr(cb, "defaults", None), _Ctx(path, "the codebook defaults"),
-                            "defaults", strict=False)
+    base = _shared_settings(
+        getattr(cb, "defaults", None), _Ctx(path, "the codebook defaults"), "defaults", strict=False
+    )
     base.unit = None  # the codebook's default unit is the run's default (code_documents), not a rule
     out: list[CodeRules] = []
     for theme in cb.themes:
@@ -580,8 +654,9 @@ def parse_codebook_rules(cb, *, deep: bool = False) -> list[CodeRules]:
         for code in theme.walk():
             if code.rules is None:
                 continue
-            out.append(parse_code_rules(code.rules, code=code.path, path=path, line=code.line, inherited=tset,
-                                        deep=deep))
+            out.append(
+                parse_code_rules(code.rules, code=code.path, path=path, line=code.line, inherited=tset, deep=deep)
+            )
     return out
 
 
@@ -591,6 +666,7 @@ def validate_codebook_rules(cb) -> None:
 
 
 # =========================================================================== word forms
+
 
 class WordForms:
     """Inflected forms of a base word from the pipeline's own lemmatizer tables.
@@ -686,6 +762,7 @@ class WordForms:
 
 
 # =========================================================================== compile + apply
+
 
 @dataclass
 class _DocScan:
@@ -907,17 +984,26 @@ class CompiledCodebook:
                 try:
                     self.matcher.add(leaf.key, [list(leaf.raw)])
                 except (MatchPatternError, ValueError) as exc:
-                    raise CodebookError(f"spaCy cannot use a pattern in the rules of code '{r.code}' "
-                                        f"({str(exc).splitlines()[0][:120]})", file=path,
-                                        line=getattr(leaf, "line", None) or r.line,
-                                        fix="check the token attributes and values") from None
+                    raise CodebookError(
+                        f"spaCy cannot use a pattern in the rules of code '{r.code}' "
+                        f"({str(exc).splitlines()[0][:120]})",
+                        file=path,
+                        line=getattr(leaf, "line", None) or r.line,
+                        fix="check the token attributes and values",
+                    ) from None
                 self._keys_by_hash[nlp.vocab.strings[leaf.key]] = leaf.key
         self.units_used = {r.unit for r in self.rules}
         self._compiled_alts = {
-            r.code: [Alternative(condition=_optimize(a.condition),
-                                 exclude=None if a.exclude is None else _optimize(a.exclude),
-                                 negation=a.negation, line=a.line, require=[_optimize(q) for q in a.require])
-                     for a in r.alternatives]
+            r.code: [
+                Alternative(
+                    condition=_optimize(a.condition),
+                    exclude=None if a.exclude is None else _optimize(a.exclude),
+                    negation=a.negation,
+                    line=a.line,
+                    require=[_optimize(q) for q in a.require],
+                )
+                for a in r.alternatives
+            ]
             for r in self.rules
         }
 
@@ -944,7 +1030,7 @@ class CompiledCodebook:
     # -- per document
     def scan(self, doc) -> _DocScan:
         found: set[tuple[int, int, str]] = self.terms.find(doc)
-        for match_id, s, e in (self.matcher(doc) if len(self.matcher) else ()):
+        for match_id, s, e in self.matcher(doc) if len(self.matcher) else ():
             key = self._keys_by_hash.get(match_id)
             if key is not None and e > s:
                 # trim spaces the gap tokens may have swallowed at the ends
@@ -972,8 +1058,9 @@ class CompiledCodebook:
                 sent_start[i] = sent.start
         return _DocScan(doc, occ, [o[0] for o in occ], word_index, sent_start)
 
-    def codes_for(self, scan: _DocScan, ts: int, te: int, *, unit: str, role: str,
-                  speaker: str | None, default_unit: str) -> list[str]:
+    def codes_for(
+        self, scan: _DocScan, ts: int, te: int, *, unit: str, role: str, speaker: str | None, default_unit: str
+    ) -> list[str]:
         """Codes whose rules match tokens [ts, te) of a unit of kind *unit*."""
         present = scan.in_range(ts, te)
         if not present:

@@ -2,7 +2,7 @@
 
 Unknown keys, duplicate ids, missing required fields and malformed matching
 rules are :class:`CodebookError` naming the file, the line and the fix.
-Matching rules (``rules:``) are validated by :mod:`qualkit.rules`.
+Matching rules (``rules:``) are validated by :mod:`qualkit.coding.rules`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .errors import CodebookError
-from .yamlutil import check_keys, line_of, load_yaml
+from ..errors import CodebookError
+from ..yamlutil import check_keys, line_of, load_yaml
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 
@@ -32,7 +32,7 @@ class Code:
     when_not_to_use: str = ""
     examples: list[str] = field(default_factory=list)
     rules: dict | None = None
-    codes: list["Code"] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
     line: int | None = None
 
     @property
@@ -43,7 +43,7 @@ class Code:
     def depth(self) -> int:
         return self.path.count(".")  # 1 for theme.code
 
-    def walk(self) -> Iterator["Code"]:
+    def walk(self) -> Iterator[Code]:
         yield self
         for child in self.codes:
             yield from child.walk()
@@ -112,8 +112,9 @@ def _text(value, *, path, line, where: str, field_name: str) -> str:
         return ""
     if isinstance(value, (str, int, float)):
         return str(value).strip()
-    raise CodebookError(f"'{field_name}' of {where} must be text", file=path, line=line,
-                        fix="write it as a plain or quoted string")
+    raise CodebookError(
+        f"'{field_name}' of {where} must be text", file=path, line=line, fix="write it as a plain or quoted string"
+    )
 
 
 def _parse_code(raw, *, path: Path, parent: str, seen: set[str]) -> Code:
@@ -122,31 +123,54 @@ def _parse_code(raw, *, path: Path, parent: str, seen: set[str]) -> Code:
     cid = str(raw["id"])
     line = line_of(raw, "id")
     if not ID_RE.match(cid):
-        raise CodebookError(f"code id '{cid}' is not valid", file=path, line=line,
-                            fix="use lower-case letters, digits and _ only (e.g. poor_family)")
+        raise CodebookError(
+            f"code id '{cid}' is not valid",
+            file=path,
+            line=line,
+            fix="use lower-case letters, digits and _ only (e.g. poor_family)",
+        )
     full = f"{parent}.{cid}"
     if full in seen:
-        raise CodebookError(f"duplicate code id '{full}'", file=path, line=line,
-                            fix="give each code a unique id within its theme")
+        raise CodebookError(
+            f"duplicate code id '{full}'", file=path, line=line, fix="give each code a unique id within its theme"
+        )
     seen.add(full)
     examples = raw.get("examples") or []
     if isinstance(examples, str):
         examples = [examples]
     if not isinstance(examples, list):
-        raise CodebookError(f"'examples' of code '{full}' must be a list", file=path,
-                            line=line_of(raw, "examples"), fix="write examples: [\"...\", \"...\"]")
+        raise CodebookError(
+            f"'examples' of code '{full}' must be a list",
+            file=path,
+            line=line_of(raw, "examples"),
+            fix='write examples: ["...", "..."]',
+        )
     children_raw = raw.get("codes") or []
     if not isinstance(children_raw, list):
-        raise CodebookError(f"'codes' of code '{full}' must be a list", file=path,
-                            line=line_of(raw, "codes"), fix="list sub-codes as '- id: ...' items")
+        raise CodebookError(
+            f"'codes' of code '{full}' must be a list",
+            file=path,
+            line=line_of(raw, "codes"),
+            fix="list sub-codes as '- id: ...' items",
+        )
     rules = raw.get("rules")
     code = Code(
         id=cid,
         path=full,
         label=_text(raw["label"], path=path, line=line_of(raw, "label"), where=full, field_name="label"),
-        definition=_text(raw.get("definition"), path=path, line=line_of(raw, "definition"), where=full, field_name="definition"),
-        when_to_use=_text(raw.get("when_to_use"), path=path, line=line_of(raw, "when_to_use"), where=full, field_name="when_to_use"),
-        when_not_to_use=_text(raw.get("when_not_to_use"), path=path, line=line_of(raw, "when_not_to_use"), where=full, field_name="when_not_to_use"),
+        definition=_text(
+            raw.get("definition"), path=path, line=line_of(raw, "definition"), where=full, field_name="definition"
+        ),
+        when_to_use=_text(
+            raw.get("when_to_use"), path=path, line=line_of(raw, "when_to_use"), where=full, field_name="when_to_use"
+        ),
+        when_not_to_use=_text(
+            raw.get("when_not_to_use"),
+            path=path,
+            line=line_of(raw, "when_not_to_use"),
+            where=full,
+            field_name="when_not_to_use",
+        ),
         examples=[str(e) for e in examples],
         rules=rules,
         line=line,
@@ -158,12 +182,17 @@ def _parse_code(raw, *, path: Path, parent: str, seen: set[str]) -> Code:
 def parse_codebook(raw, path: Path) -> Codebook:
     if raw is None:
         raise CodebookError("codebook is empty", file=path, fix="start it with 'codebook: <id>' and a 'themes:' list")
-    check_keys(raw, CODEBOOK_KEYS, path=path, where="the codebook", error=CodebookError,
-               required=("codebook", "themes"))
+    check_keys(
+        raw, CODEBOOK_KEYS, path=path, where="the codebook", error=CodebookError, required=("codebook", "themes")
+    )
     themes_raw = raw["themes"]
     if not isinstance(themes_raw, list) or not themes_raw:
-        raise CodebookError("'themes' must be a non-empty list", file=path, line=line_of(raw, "themes"),
-                            fix="list themes as '- id: ...' items")
+        raise CodebookError(
+            "'themes' must be a non-empty list",
+            file=path,
+            line=line_of(raw, "themes"),
+            fix="list themes as '- id: ...' items",
+        )
     themes: list[Theme] = []
     seen_themes: set[str] = set()
     seen_codes: set[str] = set()
@@ -172,32 +201,57 @@ def parse_codebook(raw, path: Path) -> Codebook:
         tid = str(t["id"])
         tline = line_of(t, "id")
         if not ID_RE.match(tid):
-            raise CodebookError(f"theme id '{tid}' is not valid", file=path, line=tline,
-                                fix="use lower-case letters, digits and _ only (e.g. family)")
+            raise CodebookError(
+                f"theme id '{tid}' is not valid",
+                file=path,
+                line=tline,
+                fix="use lower-case letters, digits and _ only (e.g. family)",
+            )
         if tid in seen_themes:
             raise CodebookError(f"duplicate theme id '{tid}'", file=path, line=tline, fix="give each theme a unique id")
         seen_themes.add(tid)
         if not isinstance(t["codes"], list):
-            raise CodebookError(f"'codes' of theme '{tid}' must be a list", file=path, line=line_of(t, "codes"),
-                                fix="list codes as '- id: ...' items")
+            raise CodebookError(
+                f"'codes' of theme '{tid}' must be a list",
+                file=path,
+                line=line_of(t, "codes"),
+                fix="list codes as '- id: ...' items",
+            )
         mr = t.get("multi_response")
         if mr is not None and not isinstance(mr, bool):
-            raise CodebookError(f"'multi_response' of theme '{tid}' must be true or false", file=path,
-                                line=line_of(t, "multi_response"), fix="write multi_response: true")
-        themes.append(Theme(
-            id=tid,
-            label=_text(t["label"], path=path, line=line_of(t, "label"), where=tid, field_name="label"),
-            description=_text(t.get("description"), path=path, line=line_of(t, "description"), where=tid, field_name="description"),
-            codes=[_parse_code(c, path=path, parent=tid, seen=seen_codes) for c in t["codes"]],
-            multi_response=mr,
-            rules=t.get("rules"),
-            line=tline,
-        ))
+            raise CodebookError(
+                f"'multi_response' of theme '{tid}' must be true or false",
+                file=path,
+                line=line_of(t, "multi_response"),
+                fix="write multi_response: true",
+            )
+        themes.append(
+            Theme(
+                id=tid,
+                label=_text(t["label"], path=path, line=line_of(t, "label"), where=tid, field_name="label"),
+                description=_text(
+                    t.get("description"), path=path, line=line_of(t, "description"), where=tid, field_name="description"
+                ),
+                codes=[_parse_code(c, path=path, parent=tid, seen=seen_codes) for c in t["codes"]],
+                multi_response=mr,
+                rules=t.get("rules"),
+                line=tline,
+            )
+        )
     cb = Codebook(
         id=str(raw["codebook"]),
-        title=_text(raw.get("title"), path=path, line=line_of(raw, "title"), where="the codebook", field_name="title") or str(raw["codebook"]),
-        version=_text(raw.get("version"), path=path, line=line_of(raw, "version"), where="the codebook", field_name="version"),
-        description=_text(raw.get("description"), path=path, line=line_of(raw, "description"), where="the codebook", field_name="description"),
+        title=_text(raw.get("title"), path=path, line=line_of(raw, "title"), where="the codebook", field_name="title")
+        or str(raw["codebook"]),
+        version=_text(
+            raw.get("version"), path=path, line=line_of(raw, "version"), where="the codebook", field_name="version"
+        ),
+        description=_text(
+            raw.get("description"),
+            path=path,
+            line=line_of(raw, "description"),
+            where="the codebook",
+            field_name="description",
+        ),
         defaults=raw.get("defaults"),
         themes=themes,
         path=path,

@@ -29,6 +29,7 @@ LEVELS = ("segment", "case")
 
 # --------------------------------------------------------------------------- statistics
 
+
 def percent_agreement(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     """Share of units (0-1) on which the two coders gave the same value."""
     if len(a) != len(b):
@@ -94,6 +95,7 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
 
 # --------------------------------------------------------------------------- units from segment files
 
+
 def _int(v) -> int | None:
     try:
         return int(v)
@@ -108,8 +110,9 @@ def _units(a_df, b_df, level: str) -> tuple[list, list, list]:
         ub = list(b_df["case_id"])
         units = list(dict.fromkeys(ua + ub))
         return units, ua, ub
-    rows = [("a", i, r) for i, r in enumerate(a_df.to_dict("records"))] + \
-           [("b", i, r) for i, r in enumerate(b_df.to_dict("records"))]
+    rows = [("a", i, r) for i, r in enumerate(a_df.to_dict("records"))] + [
+        ("b", i, r) for i, r in enumerate(b_df.to_dict("records"))
+    ]
     parent = list(range(len(rows)))
 
     def find(x: int) -> int:
@@ -132,7 +135,9 @@ def _units(a_df, b_df, level: str) -> tuple[list, list, list]:
             spans[idx] = (s, e)
             by_doc.setdefault(r["document"], []).append(idx)
         else:
-            key = (r["document"], "seg", r["segment"]) if r.get("segment") else (r["document"], "text", r.get("text", ""))
+            key = (
+                (r["document"], "seg", r["segment"]) if r.get("segment") else (r["document"], "text", r.get("text", ""))
+            )
             if key in keyed:
                 union(idx, keyed[key])
             else:
@@ -160,6 +165,7 @@ def _units(a_df, b_df, level: str) -> tuple[list, list, list]:
 
 # --------------------------------------------------------------------------- results
 
+
 @dataclass
 class CodeAgreement:
     code: str
@@ -176,13 +182,30 @@ class CodeAgreement:
         def r(x, d=3):
             return "" if x is None else round(x, d)
 
-        return {"code": self.code, "label": self.label, "units": self.units, "coder_a": self.coder_a,
-                "coder_b": self.coder_b, "both": self.both, "percent_agreement": r(self.percent, 1),
-                "cohen_kappa": r(self.kappa), "krippendorff_alpha": r(self.alpha)}
+        return {
+            "code": self.code,
+            "label": self.label,
+            "units": self.units,
+            "coder_a": self.coder_a,
+            "coder_b": self.coder_b,
+            "both": self.both,
+            "percent_agreement": r(self.percent, 1),
+            "cohen_kappa": r(self.kappa),
+            "krippendorff_alpha": r(self.alpha),
+        }
 
 
-CSV_COLUMNS = ["code", "label", "units", "coder_a", "coder_b", "both", "percent_agreement", "cohen_kappa",
-               "krippendorff_alpha"]
+CSV_COLUMNS = [
+    "code",
+    "label",
+    "units",
+    "coder_a",
+    "coder_b",
+    "both",
+    "percent_agreement",
+    "cohen_kappa",
+    "krippendorff_alpha",
+]
 
 
 @dataclass
@@ -199,14 +222,22 @@ class AgreementResult:
 
 def _stats(code: str, label: str, a: list[int], b: list[int]) -> CodeAgreement:
     pct = percent_agreement(a, b)
-    return CodeAgreement(code=code, label=label, units=len(a), coder_a=sum(a), coder_b=sum(b),
-                         both=sum(1 for x, y in zip(a, b) if x and y),
-                         percent=None if pct is None else pct * 100, kappa=cohen_kappa(a, b),
-                         alpha=krippendorff_alpha_nominal([a, b]))
+    return CodeAgreement(
+        code=code,
+        label=label,
+        units=len(a),
+        coder_a=sum(a),
+        coder_b=sum(b),
+        both=sum(1 for x, y in zip(a, b) if x and y),
+        percent=None if pct is None else pct * 100,
+        kappa=cohen_kappa(a, b),
+        alpha=krippendorff_alpha_nominal([a, b]),
+    )
 
 
-def agreement(a_df, b_df, *, level: str = "segment", codes: Iterable[str] | None = None,
-              labels: dict[str, str] | None = None) -> AgreementResult:
+def agreement(
+    a_df, b_df, *, level: str = "segment", codes: Iterable[str] | None = None, labels: dict[str, str] | None = None
+) -> AgreementResult:
     """Agreement of two coded-segment DataFrames (from :func:`qualkit.segments.read_segments`).
 
     *codes*: the codes to report (e.g. a codebook's, so codes one coder never
@@ -247,7 +278,9 @@ def agreement(a_df, b_df, *, level: str = "segment", codes: Iterable[str] | None
     return AgreementResult(level=level, units=n, codes=per_code, overall=overall, unknown_codes=unknown)
 
 
-def agreement_files(path_a: str | Path, path_b: str | Path, *, level: str = "segment", codebook=None) -> AgreementResult:
+def agreement_files(
+    path_a: str | Path, path_b: str | Path, *, level: str = "segment", codebook=None
+) -> AgreementResult:
     """Read two segment files (CSV/XLSX) and compute :func:`agreement`."""
     from .segments import read_segments
 
@@ -263,7 +296,7 @@ def agreement_files(path_a: str | Path, path_b: str | Path, *, level: str = "seg
 def write_agreement_csv(path: str | Path, result: AgreementResult) -> Path:
     import csv
 
-    from .fsutil import atomic_open
+    from ..fsutil import atomic_open
 
     path = Path(path)
     with atomic_open(path, "w", newline="") as fh:

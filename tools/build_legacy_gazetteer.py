@@ -9,7 +9,7 @@ of its ``data/dataset.db``). Rather than depend on it at run time (it pulls in
 shapely, geopy and tqdm), this script extracts the names once into a small TSV
 that qualkit ships:
 
-    python -m qualkit.redact.build_legacy_gazetteer path/to/vietnamadminunits/data/dataset.db
+    python tools/build_legacy_gazetteer.py path/to/vietnamadminunits/data/dataset.db
 
 Columns: level (province | district | ward), unit type as written in Vietnamese
 (Tỉnh, Thành phố, Quận, Huyện, Thị xã, Phường, Xã, Thị trấn), short name with
@@ -22,14 +22,16 @@ import sqlite3
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "redact_vn_legacy_units.tsv"
+OUT = Path(__file__).resolve().parents[1] / "src" / "qualkit" / "data" / "redact_vn_legacy_units.tsv"
 
 
 def build(db_path: str | Path, out: Path = OUT) -> int:
     con = sqlite3.connect(str(db_path))
     rows: set[tuple[str, str, str, str]] = set()
-    query = ("SELECT province, provinceShort, district, districtShort, districtType, wardShort, wardType "
-             "FROM admin_units_legacy")
+    query = (
+        "SELECT province, provinceShort, district, districtShort, districtType, wardShort, wardType "
+        "FROM admin_units_legacy"
+    )
     for province, p_short, _district, d_short, d_type, w_short, w_type in con.execute(query):
         p_type = "Thành phố" if (province or "").startswith("Thành phố") else "Tỉnh"
         rows.add(("province", p_type, p_short, p_short))

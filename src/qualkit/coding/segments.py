@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable
 
-from .errors import InputError
-from .fsutil import atomic_open
+from ..errors import InputError
+from ..fsutil import atomic_open
 
 COLUMNS = ["document", "code", "case", "segment", "start", "end", "speaker", "coder", "status", "text"]
 REQUIRED = ("document", "code")
@@ -62,15 +62,24 @@ def read_segments(path: str | Path):
         else:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise InputError("segments file is empty", file=path, fix="it needs a header row: " + ",".join(COLUMNS)) from None
+        raise InputError(
+            "segments file is empty", file=path, fix="it needs a header row: " + ",".join(COLUMNS)
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"segments file cannot be parsed ({str(exc).splitlines()[0][:100]})", file=path,
-                         fix="save it as UTF-8 CSV with a header row") from None
+        raise InputError(
+            f"segments file cannot be parsed ({str(exc).splitlines()[0][:100]})",
+            file=path,
+            fix="save it as UTF-8 CSV with a header row",
+        ) from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     for col in REQUIRED:
         if col not in df.columns:
-            raise InputError(f"segments file has no '{col}' column", file=path, line=1,
-                             fix="add the column to the header row (" + ",".join(COLUMNS) + ")")
+            raise InputError(
+                f"segments file has no '{col}' column",
+                file=path,
+                line=1,
+                fix="add the column to the header row (" + ",".join(COLUMNS) + ")",
+            )
     for col in COLUMNS:
         if col not in df.columns:
             df[col] = ""
@@ -81,26 +90,39 @@ def read_segments(path: str | Path):
     bad = df[~df["status"].isin(("",) + STATUSES)]
     if len(bad):
         i = bad.index[0]
-        raise InputError(f"unknown status '{bad.iloc[0]['status']}'", file=path, line=int(i) + 2,
-                         fix="use suggested, accepted, rejected or leave it empty (= accepted)")
+        raise InputError(
+            f"unknown status '{bad.iloc[0]['status']}'",
+            file=path,
+            line=int(i) + 2,
+            fix="use suggested, accepted, rejected or leave it empty (= accepted)",
+        )
     empty = df[(df["document"] == "") | (df["code"] == "")]
     if len(empty):
-        raise InputError("row without document or code", file=path, line=int(empty.index[0]) + 2,
-                         fix="fill in both columns or delete the row")
+        raise InputError(
+            "row without document or code",
+            file=path,
+            line=int(empty.index[0]) + 2,
+            fix="fill in both columns or delete the row",
+        )
     for col in ("start", "end"):
         nums = pd.to_numeric(df[col].replace("", None), errors="coerce")
         badnum = df[(df[col] != "") & nums.isna()]
         if len(badnum):
-            raise InputError(f"'{col}' is not a whole number", file=path, line=int(badnum.index[0]) + 2,
-                             fix="use character offsets (0, 1, 2...) or leave it empty")
+            raise InputError(
+                f"'{col}' is not a whole number",
+                file=path,
+                line=int(badnum.index[0]) + 2,
+                fix="use character offsets (0, 1, 2...) or leave it empty",
+            )
         df[col] = nums.astype("Int64")
     df["case_id"] = df["case"].where(df["case"] != "", df["document"])
     df["effective_status"] = df["status"].replace("", "accepted")
     return df
 
 
-def write_segments(path: str | Path, rows: Iterable[CodedSegment | dict], *, xlsx: bool = False,
-                   codebook=None) -> list[Path]:
+def write_segments(
+    path: str | Path, rows: Iterable[CodedSegment | dict], *, xlsx: bool = False, codebook=None
+) -> list[Path]:
     """Write segments atomically as CSV (and an .xlsx twin for review).
 
     With *codebook*, the twin also gets a 'codebook' sheet (ids, labels,
@@ -142,8 +164,18 @@ def write_segments_xlsx(path: Path, records: list[dict], *, codebook=None) -> Pa
         cell.fill = PatternFill("solid", fgColor="DDDDDD")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    widths = {"document": 18, "code": 30, "case": 12, "segment": 10, "start": 8, "end": 8,
-              "speaker": 12, "coder": 10, "status": 12, "text": 80}
+    widths = {
+        "document": 18,
+        "code": 30,
+        "case": 12,
+        "segment": 10,
+        "start": 8,
+        "end": 8,
+        "speaker": 12,
+        "coder": 10,
+        "status": 12,
+        "text": 80,
+    }
     for i, col in enumerate(COLUMNS, start=1):
         letter = ws.cell(row=1, column=i).column_letter
         ws.column_dimensions[letter].width = widths[col]
@@ -183,8 +215,9 @@ def _add_codebook_sheet(wb, codebook) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     seg = wb.worksheets[0]
     col = seg.cell(row=1, column=COLUMNS.index("code") + 1).column_letter
-    dv = DataValidation(type="list", formula1=f"codebook!$A$2:$A${len(codes) + 1}", allow_blank=False,
-                        showErrorMessage=False)  # a warning-free hint: other codes can still be typed
+    dv = DataValidation(
+        type="list", formula1=f"codebook!$A$2:$A${len(codes) + 1}", allow_blank=False, showErrorMessage=False
+    )  # a warning-free hint: other codes can still be typed
     seg.add_data_validation(dv)
     dv.add(f"{col}2:{col}{max(2, seg.max_row + 1000)}")
 

@@ -1,12 +1,11 @@
-"""Generate the Word template of ``qualkit annex``: ``templates/annex-template.docx``.
+"""Generate the Word template of ``qualkit annex``: ``src/qualkit/data/annex-template.docx``.
 
 Run it from the repository root after changing a style::
 
-    python templates/make_annex_template.py
+    python tools/make_annex_template.py
 
-It writes the template twice: ``templates/annex-template.docx`` (for people
-browsing the repository) and ``src/qualkit/data/annex-template.docx`` (the copy
-an installed qualkit uses). Both files are generated; edit this script, not them.
+It writes the one copy qualkit ships and uses (``src/qualkit/data/annex-template.docx``).
+The file is generated; edit this script, not it.
 
 What the template holds (``qualkit annex`` looks styles up by these names and
 falls back to Word's built-in styles when an organisation template lacks one):
@@ -42,7 +41,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = [ROOT / "templates" / "annex-template.docx", ROOT / "src" / "qualkit" / "data" / "annex-template.docx"]
+TARGETS = [ROOT / "src" / "qualkit" / "data" / "annex-template.docx"]
 
 FONT = "Arial"
 BLACK = RGBColor(0, 0, 0)
@@ -115,7 +114,7 @@ def _border(tag: str, size: int, color: str = "000000", val: str = "single"):
 
 
 def _table_style(doc) -> None:
-    """"Annex Table": publication style rules, shaded header row, bold total row."""
+    """ "Annex Table": publication style rules, shaded header row, bold total row."""
     style = doc.styles.add_style("Annex Table", WD_STYLE_TYPE.TABLE)
     style.base_style = doc.styles["Normal Table"]
     el = style.element
@@ -179,6 +178,7 @@ def _table_style(doc) -> None:
 
 def _field(paragraph, instruction: str, shown: str) -> None:
     """A complex field (PAGE, NUMPAGES) with a cached result."""
+
     def run_with(child):
         r = OxmlElement("w:r")
         r.append(child)
@@ -303,9 +303,20 @@ def build_template() -> Document:
         "This document only carries styles, page setup and the footer for 'qualkit annex'. "
         "Its text is removed when an annex is written. To use your organisation's look, "
         "copy this file, change the styles (keep their names) and pass it with --template.",
-        style="Normal")
-    for name in ("Heading 1", "Heading 2", "Heading 3", "Caption", "Table Description", "Table Note", "Quote",
-                 "Attribution", "Story Text", "Interviewer Text"):
+        style="Normal",
+    )
+    for name in (
+        "Heading 1",
+        "Heading 2",
+        "Heading 3",
+        "Caption",
+        "Table Description",
+        "Table Note",
+        "Quote",
+        "Attribution",
+        "Story Text",
+        "Interviewer Text",
+    ):
         doc.add_paragraph(f"{name}: sample text of this style.", style=name)
 
     cp = doc.core_properties

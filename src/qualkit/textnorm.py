@@ -19,7 +19,13 @@ _COMBINING = re.compile("[\u0300-\u036f]")
 
 def _build_table() -> dict[int, str]:
     table: dict[int, str] = {}
-    for cp in list(range(0x41, 0x5B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)) + list(range(0x370, 0x400)) + list(range(0x400, 0x530)):
+    for cp in (
+        list(range(0x41, 0x5B))
+        + list(range(0xC0, 0x250))
+        + list(range(0x1E00, 0x1F00))
+        + list(range(0x370, 0x400))
+        + list(range(0x400, 0x530))
+    ):
         ch = chr(cp)
         base = unicodedata.normalize("NFD", ch)[0]
         low = base.lower()
@@ -27,10 +33,33 @@ def _build_table() -> dict[int, str]:
             low = base
         if low != ch:
             table[cp] = low
-    for src, dst in {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
-                     "æ": "a", "Æ": "a", "œ": "o", "Œ": "o", "ß": "s", "ı": "i", "İ": "i", "þ": "t", "Þ": "t",
-                     "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t",
-                     "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00a0": " "}.items():
+    for src, dst in {
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "æ": "a",
+        "Æ": "a",
+        "œ": "o",
+        "Œ": "o",
+        "ß": "s",
+        "ı": "i",
+        "İ": "i",
+        "þ": "t",
+        "Þ": "t",
+        "ħ": "h",
+        "Ħ": "h",
+        "ŧ": "t",
+        "Ŧ": "t",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00a0": " ",
+    }.items():
         table[ord(src)] = dst
     return table
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ConfigError, UsageError
-from .yamlutil import check_keys, line_of, load_yaml
+from ..errors import ConfigError, UsageError
+from ..yamlutil import check_keys, line_of, load_yaml
 
 #: A filter on case attributes: (column, operator, value). Operators: "==",
 #: "!=", "in", "not in" (the last two take a tuple of values). An empty value
@@ -26,10 +26,28 @@ Filter = tuple[str, str, Any]
 OPERATORS = ("==", "!=", "in", "not in")
 CELLS = ("count", "n_pct")
 
-TABLE_KEYS = frozenset({
-    "id", "number", "title", "caption", "theme", "attribute", "by", "where", "percent", "cells",
-    "notes", "labels", "headers", "order", "by_order", "subcodes", "row_header", "unit",
-})
+TABLE_KEYS = frozenset(
+    {
+        "id",
+        "number",
+        "title",
+        "caption",
+        "theme",
+        "attribute",
+        "by",
+        "where",
+        "percent",
+        "cells",
+        "notes",
+        "labels",
+        "headers",
+        "order",
+        "by_order",
+        "subcodes",
+        "row_header",
+        "unit",
+    }
+)
 FILE_KEYS = frozenset({"title", "description", "defaults", "labels", "headers", "tables"})
 DEFAULT_KEYS = TABLE_KEYS - {"id", "number", "title", "caption", "theme", "attribute"}
 
@@ -45,8 +63,10 @@ def parse_where(text: str) -> Filter:
     """
     m = _WHERE_RE.match(str(text))
     if not m or not m.group("col"):
-        raise UsageError(f"cannot read the filter '{text}'",
-                         fix="write COLUMN=VALUE or COLUMN!=VALUE, e.g. --where group=prostitution")
+        raise UsageError(
+            f"cannot read the filter '{text}'",
+            fix="write COLUMN=VALUE or COLUMN!=VALUE, e.g. --where group=prostitution",
+        )
     op = "!=" if m.group("op") == "!=" else "=="
     val = m.group("val")
     if len(val) >= 2 and val[0] == val[-1] and val[0] in "'\"":
@@ -64,7 +84,9 @@ def normalize_filter(item: Any) -> Filter:
         if op not in OPERATORS:
             raise UsageError(f"unknown filter operator '{op}'", fix="use ==, !=, in or not in")
         if op in ("in", "not in"):
-            val = tuple("" if v is None else str(v).strip() for v in (val if isinstance(val, (list, tuple, set)) else [val]))
+            val = tuple(
+                "" if v is None else str(v).strip() for v in (val if isinstance(val, (list, tuple, set)) else [val])
+            )
         else:
             val = "" if val is None else str(val).strip()
         return (str(col).strip(), op, val)
@@ -119,12 +141,19 @@ class TableSpec:
         if self.number is not None:
             self.number = str(self.number).strip() or None
         if bool(self.theme) == bool(self.attribute):
-            raise UsageError(f"table '{self.id}' needs either a theme or an attribute (exactly one)",
-                             file=self.source, line=self.line,
-                             fix="give 'theme: family' for coded segments or 'attribute: age_first' for a case attribute")
+            raise UsageError(
+                f"table '{self.id}' needs either a theme or an attribute (exactly one)",
+                file=self.source,
+                line=self.line,
+                fix="give 'theme: family' for coded segments or 'attribute: age_first' for a case attribute",
+            )
         if self.cells not in (None,) + CELLS:
-            raise UsageError(f"table '{self.id}': unknown cells '{self.cells}'", file=self.source,
-                             line=self.lines.get("cells", self.line), fix="use cells: count or cells: n_pct")
+            raise UsageError(
+                f"table '{self.id}': unknown cells '{self.cells}'",
+                file=self.source,
+                line=self.lines.get("cells", self.line),
+                fix="use cells: count or cells: n_pct",
+            )
         if isinstance(self.where, (str, tuple)):
             self.where = [self.where]
         self.where = [normalize_filter(w) for w in (self.where or [])]
@@ -142,7 +171,7 @@ class TableSpec:
 
     @property
     def heading(self) -> str:
-        """"Table 23. Child victims – family experiences" (or just the title)."""
+        """ "Table 23. Child victims – family experiences" (or just the title)."""
         title = self.title or (f"{self.theme}" if self.theme else f"{self.attribute}")
         return f"Table {self.number}. {title}" if self.number else title
 
@@ -151,6 +180,7 @@ class TableSpec:
 
 
 # --------------------------------------------------------------------------- spec files
+
 
 def _as_list(value, *, path, line, what: str) -> list:
     if value is None:
@@ -177,8 +207,12 @@ def _where_from_yaml(value, *, path, line) -> list[Filter]:
     for i, item in enumerate(_as_list(value, path=path, line=line, what="where")):
         item_line = value.lines[i] if hasattr(value, "lines") and i < len(value.lines) else line
         if not isinstance(item, str):
-            raise ConfigError("a 'where' item must be text like 'group == prostitution'", file=path, line=item_line,
-                              fix="write each filter as COLUMN == VALUE or COLUMN != VALUE")
+            raise ConfigError(
+                "a 'where' item must be text like 'group == prostitution'",
+                file=path,
+                line=item_line,
+                fix="write each filter as COLUMN == VALUE or COLUMN != VALUE",
+            )
         try:
             out.append(parse_where(item))
         except UsageError as exc:
@@ -190,8 +224,12 @@ def _str_map(value, *, path, line, what: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"'{what}' must be a mapping", file=path, line=line,
-                          fix=f"write {what}: {{value: Label, ...}} or one 'value: Label' per indented line")
+        raise ConfigError(
+            f"'{what}' must be a mapping",
+            file=path,
+            line=line,
+            fix=f"write {what}: {{value: Label, ...}} or one 'value: Label' per indented line",
+        )
     return {str(k): str(v) for k, v in value.items()}
 
 
@@ -220,16 +258,24 @@ def _table_from_yaml(raw, *, path: Path, defaults: dict, labels: dict, headers: 
 
     tid = str(raw["id"])
     if not _ID_RE.match(tid):
-        raise ConfigError(f"table id '{tid}' is not valid", file=path, line=ln("id"),
-                          fix="use letters, digits, '_', '-' or '.' (e.g. t23)")
+        raise ConfigError(
+            f"table id '{tid}' is not valid",
+            file=path,
+            line=ln("id"),
+            fix="use letters, digits, '_', '-' or '.' (e.g. t23)",
+        )
     for key in ("theme", "attribute", "by", "title", "caption", "row_header", "unit", "cells"):
         if merged.get(key) is not None and not isinstance(merged.get(key), (str, int, float)):
-            raise ConfigError(f"'{key}' of table '{tid}' must be text", file=path, line=ln(key), fix="write it as plain text")
+            raise ConfigError(
+                f"'{key}' of table '{tid}' must be text", file=path, line=ln(key), fix="write it as plain text"
+            )
     table_labels = dict(labels)
     table_labels.update(_str_map(defaults.get("labels"), path=path, line=line_of(defaults, "labels"), what="labels"))
     table_labels.update(_str_map(raw.get("labels"), path=path, line=ln("labels"), what="labels"))
     table_headers = dict(headers)
-    table_headers.update(_str_map(defaults.get("headers"), path=path, line=line_of(defaults, "headers"), what="headers"))
+    table_headers.update(
+        _str_map(defaults.get("headers"), path=path, line=line_of(defaults, "headers"), what="headers")
+    )
     table_headers.update(_str_map(raw.get("headers"), path=path, line=ln("headers"), what="headers"))
     where = _where_from_yaml(defaults.get("where"), path=path, line=line_of(raw)) if "where" in defaults else []
     where += _where_from_yaml(raw.get("where"), path=path, line=ln("where"))
@@ -264,15 +310,21 @@ def _table_from_yaml(raw, *, path: Path, defaults: dict, labels: dict, headers: 
 def parse_table_specs(raw, path: str | Path) -> list[TableSpec]:
     path = Path(path)
     if raw is None:
-        raise ConfigError("table spec is empty", file=path, fix="start it with 'tables:' and a list of '- id: ...' items")
+        raise ConfigError(
+            "table spec is empty", file=path, fix="start it with 'tables:' and a list of '- id: ...' items"
+        )
     if isinstance(raw, list):  # a bare list of tables is accepted too
         raw_tables, top = raw, {}
     else:
         check_keys(raw, FILE_KEYS, path=path, where="the table spec", error=ConfigError, required=("tables",))
         raw_tables, top = raw["tables"], raw
     if not isinstance(raw_tables, list) or not raw_tables:
-        raise ConfigError("'tables' must be a non-empty list", file=path, line=line_of(top, "tables") if top else None,
-                          fix="list tables as '- id: t1' items, each with a theme or an attribute")
+        raise ConfigError(
+            "'tables' must be a non-empty list",
+            file=path,
+            line=line_of(top, "tables") if top else None,
+            fix="list tables as '- id: t1' items, each with a theme or an attribute",
+        )
     defaults = top.get("defaults") or {}
     if defaults:
         check_keys(defaults, DEFAULT_KEYS, path=path, where="'defaults'", error=ConfigError)
@@ -283,8 +335,12 @@ def parse_table_specs(raw, path: str | Path) -> list[TableSpec]:
     for item in raw_tables:
         spec = _table_from_yaml(item, path=path, defaults=defaults, labels=labels, headers=headers)
         if spec.id in seen:
-            raise ConfigError(f"duplicate table id '{spec.id}' (first at line {seen[spec.id]})", file=path,
-                              line=spec.line, fix="give each table a unique id")
+            raise ConfigError(
+                f"duplicate table id '{spec.id}' (first at line {seen[spec.id]})",
+                file=path,
+                line=spec.line,
+                fix="give each table a unique id",
+            )
         seen[spec.id] = spec.line
         specs.append(spec)
     return specs
@@ -306,7 +362,9 @@ def select_specs(specs: Iterable[TableSpec], wanted: Iterable[str] | None) -> li
     known = {s.id for s in specs} | {s.number for s in specs if s.number}
     missing = [w for w in wanted if w not in known]
     if missing:
-        raise UsageError(f"no table {', '.join(repr(m) for m in missing)} in the spec",
-                         file=specs[0].source if specs else None,
-                         fix="use a table id or number from the spec: " + ", ".join(s.id for s in specs))
+        raise UsageError(
+            f"no table {', '.join(repr(m) for m in missing)} in the spec",
+            file=specs[0].source if specs else None,
+            fix="use a table id or number from the spec: " + ", ".join(s.id for s in specs),
+        )
     return [s for s in specs if s.id in wanted or (s.number and s.number in wanted)]

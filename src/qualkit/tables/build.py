@@ -25,7 +25,6 @@ codebook, a missing column, a filter value no case has, an empty table base.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,15 +32,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import CodebookError, InputError, UsageError
-from .tablespec import (  # noqa: F401 - re-exported: qualkit.tables is the public entry point
+from ..errors import CodebookError, InputError, UsageError
+from .spec import (
     Filter,
     TableSpec,
     describe_filter,
-    load_table_specs,
     normalize_filter,
-    parse_where,
-    select_specs,
 )
 
 NO_RESPONSE = "no_response"
@@ -52,14 +48,9 @@ TOTAL_CASES_LABEL = "Total"
 PCT_SUFFIX = " %"
 MAX_OFFENDERS = 5
 
-__all__ = [
-    "TableSpec", "FrequencyTable", "build_table", "build_tables", "load_table_specs", "render_markdown",
-    "render_csv", "write_tables", "write_table_set", "share_sentence", "percent", "natural_key",
-    "display_grid", "parse_where", "NO_RESPONSE", "TOTAL_CASES", "TOTAL",
-]
-
 
 # --------------------------------------------------------------------------- numbers
+
 
 def percent(n: int, base: int, decimals: int = 1) -> float | None:
     """``n`` as a share of ``base`` in per cent, rounded half up to *decimals* (None when base is 0).
@@ -126,6 +117,7 @@ def _ordered(values: Iterable[str], order: Sequence[str] | None) -> list[str]:
 
 # --------------------------------------------------------------------------- the table
 
+
 @dataclass
 class FrequencyTable:
     """A built table: the tidy ``frame`` (CSV layout of the formats contract) plus what renders it."""
@@ -144,7 +136,7 @@ class FrequencyTable:
 
     @property
     def heading(self) -> str:
-        """"Table 23. Child victims – family experiences"; untitled tables: "Family experiences by group"."""
+        """ "Table 23. Child victims – family experiences"; untitled tables: "Family experiences by group"."""
         if self.spec.title:
             return self.spec.heading
         title = self.row_header + (f" by {self.spec.headers.get(self.spec.by, self.spec.by)}" if self.spec.by else "")
@@ -176,7 +168,7 @@ class FrequencyTable:
         return str(hit.iloc[0]) if not hit.empty else row
 
     def base_line(self) -> str:
-        """"Base: 51 children (Child prostitution 32, ...); where ...". Printed under md/terminal tables."""
+        """ "Base: 51 children (Child prostitution 32, ...); where ...". Printed under md/terminal tables."""
         unit = self.spec.unit
         text = f"Base: {self.n} {unit}"
         if self.columns:
@@ -189,13 +181,17 @@ class FrequencyTable:
     def multi_response_note(self) -> str | None:
         if not self.multi_response:
             return None
-        return (f"Multi-response: {self.spec.unit} can count in several rows, "
-                f"so a column can add up to more than its total.")
+        return (
+            f"Multi-response: {self.spec.unit} can count in several rows, "
+            f"so a column can add up to more than its total."
+        )
 
     def to_csv(self, path: str | Path | None = None) -> str:
+        from .render import render_csv
+
         text = render_csv(self)
         if path is not None:
-            from .fsutil import atomic_write_text
+            from ..fsutil import atomic_write_text
 
             atomic_write_text(path, text)
         return text
@@ -203,11 +199,12 @@ class FrequencyTable:
 
 # --------------------------------------------------------------------------- inputs
 
+
 def _read_inputs(segments, cases, codebook):
     """Accept DataFrames/Codebook objects or paths; remember file names for messages."""
-    from .cases import read_cases
-    from .codebook import Codebook, load_codebook
-    from .segments import read_segments
+    from ..cases import read_cases
+    from ..coding.codebook import Codebook, load_codebook
+    from ..coding.segments import read_segments
 
     if isinstance(cases, (str, Path)):
         path = Path(cases)
@@ -231,8 +228,12 @@ def _cases_frame(cases):
     import pandas as pd
 
     if len(cases) == 0:
-        raise InputError("cases file has no rows", file=cases.attrs.get("path"), line=2,
-                         fix="add one row per respondent (column 'case' = document id)")
+        raise InputError(
+            "cases file has no rows",
+            file=cases.attrs.get("path"),
+            line=2,
+            fix="add one row per respondent (column 'case' = document id)",
+        )
     df = cases.copy()
     if "case" in df.columns:
         df.index = df["case"].astype(str).str.strip()
@@ -251,8 +252,12 @@ def _column_error(name: str, cases, what: str, spec: TableSpec, key: str):
     hint = f"did you mean '{close[0]}'? " if close else ""
     where_file = spec.source or cases.attrs.get("path")
     line = spec.lines.get(key, spec.line) if spec.source else 1
-    return InputError(f"{what} column '{name}' is not in the cases file", file=where_file, line=line,
-                      fix=f"{hint}columns are: {', '.join(cols) or '(none)'}")
+    return InputError(
+        f"{what} column '{name}' is not in the cases file",
+        file=where_file,
+        line=line,
+        fix=f"{hint}columns are: {', '.join(cols) or '(none)'}",
+    )
 
 
 def _apply_filters(cases, filters: list[Filter], spec: TableSpec):
@@ -273,16 +278,19 @@ def _apply_filters(cases, filters: list[Filter], spec: TableSpec):
                 f"no case has {col} = '{unknown[0] or '(missing)'}' (filter {describe_filter((col, op, val))})",
                 file=spec.source or cases.attrs.get("path"),
                 line=spec.lines.get("where", spec.line) if spec.source else None,
-                fix=f"values of {col} are: {', '.join(shown) or '(all missing)'}")
+                fix=f"values of {col} are: {', '.join(shown) or '(all missing)'}",
+            )
         hit = series.isin(wanted)
         m = hit if op in ("==", "in") else ~hit
         mask = m if mask is None else (mask & m)
     out = cases if mask is None else cases[mask]
     if len(out) == 0:
-        raise InputError("no case is left after the filters (" + "; ".join(describe_filter(f) for f in filters) + ")",
-                         file=spec.source or cases.attrs.get("path"),
-                         line=spec.lines.get("where", spec.line) if spec.source else None,
-                         fix="check the filter values against the cases file")
+        raise InputError(
+            "no case is left after the filters (" + "; ".join(describe_filter(f) for f in filters) + ")",
+            file=spec.source or cases.attrs.get("path"),
+            line=spec.lines.get("where", spec.line) if spec.source else None,
+            fix="check the filter values against the cases file",
+        )
     return out
 
 
@@ -299,8 +307,11 @@ def _check_segments(segments, cases, codebook, *, accepted_only: bool):
     if "case_id" not in seg.columns:
         seg = seg.copy()
         case = seg["case"].astype(str).str.strip() if "case" in seg.columns else ""
-        seg["case_id"] = seg["document"].astype(str).str.strip() if "case" not in seg.columns else \
-            case.where(case != "", seg["document"].astype(str).str.strip())
+        seg["case_id"] = (
+            seg["document"].astype(str).str.strip()
+            if "case" not in seg.columns
+            else case.where(case != "", seg["document"].astype(str).str.strip())
+        )
     if "effective_status" not in seg.columns:
         st = seg["status"].astype(str).str.strip().str.lower() if "status" in seg.columns else ""
         seg = seg.copy()
@@ -315,13 +326,16 @@ def _check_segments(segments, cases, codebook, *, accepted_only: bool):
         rows = list(bad_case[["case_id"]].itertuples(index=True, name=None))
         firsts = list(dict.fromkeys(r[1] for r in rows))
         shown = ", ".join(f"'{c}'" for c in firsts[:MAX_OFFENDERS]) + (
-            f" and {len(firsts) - MAX_OFFENDERS} more" if len(firsts) > MAX_OFFENDERS else "")
+            f" and {len(firsts) - MAX_OFFENDERS} more" if len(firsts) > MAX_OFFENDERS else ""
+        )
         raise InputError(
             f"{len(firsts)} case(s) of the segments are not in the cases file: {shown} "
             f"(first at row {int(rows[0][0]) + 2})",
-            file=path, line=int(rows[0][0]) + 2,
+            file=path,
+            line=int(rows[0][0]) + 2,
             fix="add a row for each respondent to the cases file (select with --where), "
-                "or correct the document/case column of the segments")
+            "or correct the document/case column of the segments",
+        )
     if codebook is not None:
         known_codes = set(codebook.code_paths)
         bad_code = seg[~seg["code"].isin(known_codes)]
@@ -330,13 +344,16 @@ def _check_segments(segments, cases, codebook, *, accepted_only: bool):
             raise InputError(
                 f"{bad_code['code'].nunique()} code(s) of the segments are not in codebook "
                 f"'{codebook.id}': " + _offenders(rows, lambda i, c: f"'{c}' (row {int(i) + 2})"),
-                file=path, line=int(rows[0][0]) + 2,
+                file=path,
+                line=int(rows[0][0]) + 2,
                 fix=f"correct the code (theme.code, as in {codebook.path or 'the codebook'}), "
-                    "add it to the codebook, or set the row's status to rejected")
+                "add it to the codebook, or set the row's status to rejected",
+            )
     return seg
 
 
 # --------------------------------------------------------------------------- building
+
 
 def _columns_for(cases, spec: TableSpec) -> tuple[list[str], dict[str, str], Any]:
     """By values (column order), their labels and a Series case -> column."""
@@ -352,13 +369,18 @@ def _columns_for(cases, spec: TableSpec) -> tuple[list[str], dict[str, str], Any
         cols.append(NO_RESPONSE)
     clash = [c for c in cols if c in ("row", "label", TOTAL) or c.endswith(PCT_SUFFIX)]
     if clash:
-        raise InputError(f"value '{clash[0]}' of column '{spec.by}' clashes with a table column name",
-                         file=cases.attrs.get("path"), fix="rename the value in the cases file")
+        raise InputError(
+            f"value '{clash[0]}' of column '{spec.by}' clashes with a table column name",
+            file=cases.attrs.get("path"),
+            fix="rename the value in the cases file",
+        )
     labels = {c: spec.labels.get(c, NO_RESPONSE_LABEL if c == NO_RESPONSE else c) for c in cols}
     return cols, labels, series
 
 
-def _theme_rows(spec: TableSpec, codebook, seg) -> tuple[list[tuple[str, str, int]], dict[str, list[str]], bool | None, str]:
+def _theme_rows(
+    spec: TableSpec, codebook, seg
+) -> tuple[list[tuple[str, str, int]], dict[str, list[str]], bool | None, str]:
     """Rows (id, label, depth), code -> rows it counts in, declared multi_response, theme label."""
     theme_id = spec.theme
     prefix = theme_id + "."
@@ -372,8 +394,10 @@ def _theme_rows(spec: TableSpec, codebook, seg) -> tuple[list[tuple[str, str, in
             close = difflib.get_close_matches(theme_id, ids, n=1)
             raise (InputError if spec.source else UsageError)(
                 f"theme '{theme_id}' is not in codebook '{codebook.id}'",
-                file=spec.source, line=spec.lines.get("theme", spec.line) if spec.source else None,
-                fix=(f"did you mean '{close[0]}'? " if close else "") + "themes are: " + ", ".join(ids)) from None
+                file=spec.source,
+                line=spec.lines.get("theme", spec.line) if spec.source else None,
+                fix=(f"did you mean '{close[0]}'? " if close else "") + "themes are: " + ", ".join(ids),
+            ) from None
         rows: list[tuple[str, str, int]] = []
         targets: dict[str, list[str]] = {}
         for top in theme.codes:
@@ -388,15 +412,19 @@ def _theme_rows(spec: TableSpec, codebook, seg) -> tuple[list[tuple[str, str, in
                     for desc in code.walk():
                         targets.setdefault(desc.path, []).append(code.path)
         if not rows:
-            raise CodebookError(f"theme '{theme_id}' has no codes", file=codebook.path, line=theme.line,
-                                fix="add codes to the theme")
+            raise CodebookError(
+                f"theme '{theme_id}' has no codes", file=codebook.path, line=theme.line, fix="add codes to the theme"
+            )
         return rows, targets, theme.multi_response, theme.label
     # no codebook: rows from the data (alphabetical top-level codes); labels are the ids
     codes = sorted({c for c in seg["code"] if c.startswith(prefix)})
     tops = sorted({".".join(c.split(".")[:2]) for c in codes}, key=natural_key)
     if not tops:
-        raise InputError(f"no segment is coded with a code of theme '{theme_id}'", file=seg.attrs.get("path"),
-                         fix="check the theme id, or give --codebook so that all its codes are listed")
+        raise InputError(
+            f"no segment is coded with a code of theme '{theme_id}'",
+            file=seg.attrs.get("path"),
+            fix="check the theme id, or give --codebook so that all its codes are listed",
+        )
     rows = [(t, t.split(".", 1)[1], 0) for t in tops]
     targets = {c: [".".join(c.split(".")[:2])] for c in codes}
     if spec.subcodes:
@@ -436,9 +464,12 @@ def build_table(
 
     if spec.theme:
         if segments is None:
-            raise UsageError(f"table '{spec.id}' counts theme '{spec.theme}' and needs coded segments",
-                             file=spec.source, line=spec.line if spec.source else None,
-                             fix="give --segments SEGMENTS.csv (written by 'qualkit code')")
+            raise UsageError(
+                f"table '{spec.id}' counts theme '{spec.theme}' and needs coded segments",
+                file=spec.source,
+                line=spec.line if spec.source else None,
+                fix="give --segments SEGMENTS.csv (written by 'qualkit code')",
+            )
         seg = _check_segments(segments, cases_all, codebook, accepted_only=accepted_only)
         seg.attrs["path"] = segments.attrs.get("path")
         rows, targets, declared, theme_label = _theme_rows(spec, codebook, seg)
@@ -458,8 +489,10 @@ def build_table(
         observed_multi = any(v > 1 for v in per_case.values())
         if declared is False and observed_multi:
             k = sum(1 for v in per_case.values() if v > 1)
-            warnings.append(f"theme '{spec.theme}' is single-response in the codebook but {k} case(s) have "
-                            f"several of its codes; they count in each row")
+            warnings.append(
+                f"theme '{spec.theme}' is single-response in the codebook but {k} case(s) have "
+                f"several of its codes; they count in each row"
+            )
         multi = bool(declared) or observed_multi
         row_specs = [(r[0], spec.labels.get(r[0], r[1]), r[2]) for r in rows]
         kind = "theme"
@@ -476,8 +509,11 @@ def build_table(
         row_values = _ordered([v for v in values.unique() if v != ""], spec.order)
         clash = [v for v in row_values if v in (NO_RESPONSE, TOTAL_CASES)]
         if clash:
-            raise InputError(f"value '{clash[0]}' of column '{attr}' is a reserved row name",
-                             file=cases.attrs.get("path"), fix="rename the value in the cases file")
+            raise InputError(
+                f"value '{clash[0]}' of column '{attr}' is a reserved row name",
+                file=cases.attrs.get("path"),
+                fix="rename the value in the cases file",
+            )
         groups = {v: set(values.index[values == v]) for v in row_values}
         row_specs = [(v, spec.labels.get(v, v), 0) for v in row_values]
         missing_cases = set(values.index[values == ""])
@@ -520,14 +556,31 @@ def build_table(
     depth.update({NO_RESPONSE: 0, TOTAL_CASES: 0})
     column_labels = dict(column_labels)
     column_labels[TOTAL] = spec.labels.get(TOTAL, "Total")
-    return FrequencyTable(spec=spec, frame=frame, base=base, multi_response=multi, columns=columns,
-                          column_labels=column_labels, row_header=row_header, depth=depth,
-                          filters=filters, kind=kind, warnings=warnings)
+    return FrequencyTable(
+        spec=spec,
+        frame=frame,
+        base=base,
+        multi_response=multi,
+        columns=columns,
+        column_labels=column_labels,
+        row_header=row_header,
+        depth=depth,
+        filters=filters,
+        kind=kind,
+        warnings=warnings,
+    )
 
 
-def build_tables(specs: Iterable[TableSpec], segments=None, cases=None, codebook=None, *,
-                 where: Sequence[Filter | str] = (), accepted_only: bool = False,
-                 percent_all: bool = False) -> list[FrequencyTable]:
+def build_tables(
+    specs: Iterable[TableSpec],
+    segments=None,
+    cases=None,
+    codebook=None,
+    *,
+    where: Sequence[Filter | str] = (),
+    accepted_only: bool = False,
+    percent_all: bool = False,
+) -> list[FrequencyTable]:
     """Build several tables, reading each input file once."""
     import dataclasses
 
@@ -540,187 +593,3 @@ def build_tables(specs: Iterable[TableSpec], segments=None, cases=None, codebook
             spec = dataclasses.replace(spec, percent=True)
         out.append(build_table(spec, segments, cases, codebook, where=where, accepted_only=accepted_only))
     return out
-
-
-# --------------------------------------------------------------------------- rendering
-
-def render_csv(table: FrequencyTable) -> str:
-    """The tidy CSV of the formats contract (percent columns with one decimal)."""
-    buf = io.StringIO()
-    frame = table.frame.copy()
-    for c in frame.columns:
-        if c.endswith(PCT_SUFFIX):
-            frame[c] = [format_percent(v) for v in frame[c]]
-    frame.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
-
-
-def _cell(table: FrequencyTable, row: str, col: str, cells: str) -> str:
-    n = table.count(row, col)
-    if cells == "n_pct" and row != TOTAL_CASES:
-        p = percent(n, table.base[col])
-        return f"{n} ({format_percent(p)}%)" if p is not None else f"{n}"
-    return str(n)
-
-
-def display_grid(table: FrequencyTable, cells: str | None = None) -> tuple[list[str], list[list[str]], list[str]]:
-    """Headers, body rows (strings) and footer lines, for md/terminal/xlsx renderers.
-
-    Sub-code rows are indented with non-breaking spaces; the ``total_cases`` row is
-    the last body row and always shows plain counts.
-    """
-    cells = cells or table.spec.effective_cells
-    headers = [table.row_header] + [table.column_labels[c] for c in table.all_columns]
-    body = []
-    for row, label in zip(table.frame["row"], table.frame["label"]):
-        indent = "\u00a0\u00a0" * table.depth.get(row, 0)
-        body.append([indent + str(label)] + [_cell(table, row, c, cells) for c in table.all_columns])
-    return headers, body, footer_lines(table)
-
-
-def footer_lines(table: FrequencyTable) -> list[str]:
-    lines = [table.base_line()]
-    note = table.multi_response_note()
-    if note:
-        lines.append(note)
-    if table.spec.effective_cells == "n_pct":
-        lines.append("Percentages: share of the column total, one decimal, rounded half up.")
-    lines += [f"Note: {n}" if not n.lower().startswith(("note", "source")) else n for n in table.spec.notes]
-    return lines
-
-
-def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(tables: FrequencyTable | Iterable[FrequencyTable], cells: str | None = None) -> str:
-    """Markdown: heading, caption, the table ("n (x%)" cells when asked), base line and notes."""
-    if isinstance(tables, FrequencyTable):
-        tables = [tables]
-    parts = []
-    for t in tables:
-        headers, body, footer = display_grid(t, cells)
-        lines = [f"**{_md_escape(t.heading)}**", ""]
-        if t.spec.caption:
-            lines += [_md_escape(t.spec.caption), ""]
-        lines.append("| " + " | ".join(_md_escape(h) for h in headers) + " |")
-        lines.append("|---|" + "---:|" * (len(headers) - 1))
-        for i, r in enumerate(body):
-            bold = i == len(body) - 1  # the total_cases row
-            lines.append("| " + " | ".join(f"**{_md_escape(x)}**" if bold else _md_escape(x) for x in r) + " |")
-        for j, x in enumerate(footer):
-            lines += ["", f"*{_md_escape(x)}*" if j == 0 else _md_escape(x)]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
-
-
-def _sheet_name(table: FrequencyTable, used: set[str]) -> str:
-    base = f"Table {table.spec.number}" if table.spec.number else table.spec.id
-    base = re.sub(r"[\[\]:*?/\\]", "-", base)[:31] or "table"
-    name, i = base, 2
-    while name.lower() in used:
-        suffix = f" ({i})"
-        name = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(name.lower())
-    return name
-
-
-def write_xlsx(tables: Sequence[FrequencyTable], path: str | Path) -> Path:
-    """One sheet per table: heading, caption, the tidy table (numbers as numbers), base line, notes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    from .fsutil import atomic_open
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    for t in tables:
-        ws = wb.create_sheet(_sheet_name(t, used))
-        ws.append([t.heading])
-        ws["A1"].font = Font(bold=True, size=12)
-        if t.spec.caption:
-            ws.append([t.spec.caption])
-        ws.append([])
-        frame = t.frame
-        header_row = ws.max_row + 1
-        pretty = {c: t.column_labels.get(c, c) for c in t.all_columns}
-        heads = ["row", t.row_header] + [pretty.get(c, c) if not c.endswith(PCT_SUFFIX)
-                                         else pretty.get(c[: -len(PCT_SUFFIX)], c) + PCT_SUFFIX
-                                         for c in frame.columns[2:]]
-        ws.append(heads)
-        for cell in ws[header_row]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDDDDD")
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for rec in frame.itertuples(index=False, name=None):
-            out = []
-            for c, v in zip(frame.columns, rec):
-                if c.endswith(PCT_SUFFIX):
-                    out.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
-                elif c in ("row", "label"):
-                    out.append(str(v))
-                else:
-                    out.append(int(v))
-            ws.append(out)
-        for row in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row):
-            for cell, c in zip(row, frame.columns):
-                if c.endswith(PCT_SUFFIX):
-                    cell.number_format = "0.0"
-        last = ws.max_row
-        for cell in ws[last]:
-            cell.font = Font(bold=True)
-        ws.append([])
-        for line in footer_lines(t):
-            ws.append([line])
-        ws.column_dimensions["A"].width = 28
-        ws.column_dimensions["B"].width = 40
-        for i in range(3, len(heads) + 1):
-            ws.column_dimensions[ws.cell(row=header_row, column=i).column_letter].width = 14
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
-    path = Path(path)
-    with atomic_open(path, "wb") as fh:
-        wb.save(fh)
-    return path
-
-
-FORMATS = ("csv", "xlsx", "md", "terminal")
-
-
-def write_tables(tables: Sequence[FrequencyTable], output: str | Path, fmt: str) -> list[Path]:
-    """Write built tables: xlsx -> one workbook (a sheet per table); md -> one file;
-    csv -> one file for one table, else a folder with ``<id>.csv`` per table
-    (an output ending in .csv names that folder without the suffix)."""
-    from .fsutil import atomic_write_text
-
-    output = Path(output)
-    tables = list(tables)
-    if fmt == "xlsx":
-        return [write_xlsx(tables, output)]
-    if fmt == "md":
-        atomic_write_text(output, render_markdown(tables))
-        return [output]
-    if fmt == "csv":
-        if len(tables) == 1 and output.suffix.lower() == ".csv":
-            atomic_write_text(output, render_csv(tables[0]))
-            return [output]
-        folder = output.with_suffix("") if output.suffix.lower() == ".csv" else output
-        if folder.exists() and not folder.is_dir():
-            raise UsageError("the output for several CSV tables must be a folder", file=folder,
-                             fix="give --output FOLDER (one <table id>.csv per table)")
-        written = []
-        for t in tables:
-            p = folder / f"{t.spec.id}.csv"
-            atomic_write_text(p, render_csv(t))
-            written.append(p)
-        return written
-    raise UsageError(f"unknown table format '{fmt}'", fix="use csv, xlsx or md")
-
-
-def write_table_set(spec_path: str | Path, *, segments=None, cases=None, codebook=None,
-                    output: str | Path, fmt: str = "xlsx", accepted_only: bool = False) -> list[Path]:
-    """Build every table of a spec file and write them (used by ``qualkit run``)."""
-    specs = load_table_specs(spec_path)
-    tables = build_tables(specs, segments, cases, codebook, accepted_only=accepted_only)
-    return write_tables(tables, output, fmt)
