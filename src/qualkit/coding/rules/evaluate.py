@@ -1,0 +1,203 @@
+"""Evaluating compiled rules on one unit of one ``Doc``.
+
+Owns the per-document occurrence table (:class:`DocScan`), negation
+detection (a cue window plus the dependency parse) and the evaluation of a
+rule tree over the occurrences found in a unit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import AllOf, AnyOf, Near, Negated, Regex, Term, TokenPattern
+
+#: words that negate what follows them (lower-case token texts)
+NEGATION_CUES = frozenset(
+    "not n't n’t nt never no nobody none nothing neither nor without nowhere noone cannot".split()
+)
+_NEG_SUBJECTS = frozenset({"nobody", "nothing", "none", "noone", "neither"})
+#: tokens that end the scope of a negation cue looking forwards
+_SCOPE_BREAKS = frozenset(
+    "but however although though except yet until unless because so when while whereas if whether "
+    "that which who whom whose where after before since instead".split()
+)
+_BREAK_PUNCT = frozenset(',;:.!?()[]—–"“”')
+NEGATION_WINDOW = 5  # words before a match searched for a cue
+
+
+@dataclass
+class DocScan:
+    """Occurrences of every leaf key in one Doc, plus per-token helpers."""
+
+    doc: Any
+    occ: list[tuple[int, int, str]]  # (start token, end token, key), sorted
+    starts: list[int]
+    word_index: list[int]  # non-space tokens before each token (for distances)
+    sent_start: list[int]
+    _neg: dict = field(default_factory=dict)
+
+    def in_range(self, ts: int, te: int) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        i = bisect_left(self.starts, ts)
+        while i < len(self.occ) and self.occ[i][0] < te:
+            s, e, k = self.occ[i]
+            if e <= te:
+                out.setdefault(k, []).append((s, e))
+            i += 1
+        return out
+
+    def negated(self, s: int, e: int) -> bool:
+        key = (s, e)
+        if key not in self._neg:
+            self._neg[key] = _is_negated(self.doc, s, e, self.sent_start[s], self.word_index)
+        return self._neg[key]
+
+    def gap(self, occs: Iterable[tuple[int, int]]) -> int:
+        occs = list(occs)
+        hi_start = max(o[0] for o in occs)
+        lo_end = min(o[1] for o in occs)
+        if hi_start <= lo_end:
+            return 0
+        return self.word_index[hi_start] - self.word_index[lo_end]
+
+
+def _is_negated(doc, s: int, e: int, sent_start: int, word_index: list[int]) -> bool:
+    """Is the match doc[s:e] negated? Cues inside the match do not count.
+
+    1. a cue (not, n't, never, no, nobody, without, ...) up to five words before
+       the match in the same clause: the search stops at punctuation, at words
+       such as but/because/that/if, and at the subject of a new clause;
+    2. the syntax: a ``neg`` dependent (or a "no" determiner, a negative subject
+       such as "nobody") on the match or on the words that govern it, climbing
+       through objects, prepositions and conjoined verbs without their own subject.
+    """
+    # 1. window before the match
+    words = 0
+    i = s - 1
+    while i >= sent_start and words < NEGATION_WINDOW:
+        tok = doc[i]
+        i -= 1
+        if tok.is_space:
+            continue
+        low = tok.lower_
+        words += 1
+        if low in NEGATION_CUES:
+            if low == "not" and i + 2 < len(doc) and doc[i + 2].lower_ == "only":
+                continue  # "not only ... but also"
+            if low == "no" and (tok.dep_ in ("intj", "ROOT") or (i + 2 < len(doc) and doc[i + 2].is_punct)):
+                return False  # "No, ..." answers a question; it does not negate what follows
+            return True
+        if low in _BREAK_PUNCT or tok.is_punct and low not in ("'", "’", "-"):
+            break
+        if low in _SCOPE_BREAKS or tok.dep_ in ("nsubj", "nsubjpass", "expl"):
+            break
+    # 2. syntax
+    span = doc[s:e]
+    inside = set(range(s, e))
+
+    def negating_child(tok) -> bool:
+        for child in tok.children:
+            if child.i in inside:
+                continue
+            low = child.lower_
+            if child.dep_ == "neg" and low != "only":
+                return True
+            if child.dep_ in ("det", "advmod") and low in ("no", "never"):
+                return True
+            if child.dep_ in ("nsubj", "nsubjpass") and (
+                low in _NEG_SUBJECTS or any(g.dep_ == "det" and g.lower_ == "no" for g in child.children)
+            ):
+                return True
+        return False
+
+    for tok in span:
+        if negating_child(tok):
+            return True
+    cur = span.root
+    for _ in range(6):
+        head = cur.head
+        if head is cur:
+            break
+        if cur.dep_ == "conj":
+            # "I didn't drink or smoke" distributes; "..., but the owner beat me" does not
+            if any(c.dep_ in ("nsubj", "nsubjpass") for c in cur.children) or any(
+                c.lower_ in ("but", "yet") for c in head.children if c.dep_ == "cc"
+            ):
+                break
+        if cur.dep_ in ("ccomp", "advcl", "relcl", "acl", "csubj", "parataxis"):
+            break
+        cur = head
+        if cur.i not in inside:
+            if cur.lower_ in ("without", "never", "no"):
+                return True
+            if negating_child(cur):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """Compiled form of "any of these words/regexes/patterns": their keys."""
+
+    keys: frozenset
+
+
+def evaluate_node(node, present: dict, scan: DocScan, mode: str) -> list[tuple[int, int]]:
+    """Occurrences that satisfy *node* in the unit (empty list = no match)."""
+    if isinstance(node, KeySet):
+        out = []
+        keys = node.keys
+        for k, occs in present.items():
+            if k in keys:
+                out.extend(occs)
+        if mode == "exclude" and out:
+            return [o for o in out if not scan.negated(*o)]
+        return out
+    if isinstance(node, (Term, Regex, TokenPattern)):
+        occs = present.get(node.key, [])
+        if mode == "exclude":
+            return [o for o in occs if not scan.negated(*o)]
+        return list(occs)
+    if isinstance(node, Negated):
+        inner = "allow" if node.mode == "require" else node.mode
+        hits = evaluate_node(node.item, present, scan, inner)
+        if node.mode == "require" and not any(scan.negated(*o) for o in hits):
+            return []
+        return hits
+    if isinstance(node, AnyOf):
+        out: list = []
+        for item in node.items:
+            out.extend(evaluate_node(item, present, scan, mode))
+        return out
+    if isinstance(node, AllOf):
+        out = []
+        for item in node.items:
+            hits = evaluate_node(item, present, scan, mode)
+            if not hits:
+                return []
+            out.extend(hits)
+        return out
+    if isinstance(node, Near):
+        lists = []
+        for item in node.items:
+            hits = evaluate_node(item, present, scan, mode)
+            if not hits:
+                return []
+            lists.append(sorted(set(hits)))
+        out = []
+        total = 1
+        for lst in lists:
+            total *= len(lst)
+        if total > 20000:  # pathological: keep the closest few of each
+            lists = [lst[:20] for lst in lists]
+        for combo in itertools.product(*lists):
+            if node.in_order and any(combo[i][0] < combo[i - 1][1] for i in range(1, len(combo))):
+                continue
+            if scan.gap(combo) <= node.within:
+                out.extend(combo)
+        return out
+    raise TypeError(node)  # pragma: no cover
