@@ -15,6 +15,7 @@ Two passes, streaming (the corpus is never held in memory):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -24,7 +25,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from ..errors import InputError, QualkitError, SafetyError, UsageError
 from ..fsutil import atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
@@ -35,6 +36,9 @@ from .key import STYLES, RedactionKey
 from .lexicon import is_common_word, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
 from .spans import LABELS, Span, apply_keep, merge_spans, trim
+
+if TYPE_CHECKING:
+    from .report import ReviewReport
 
 _TITLE_RE = re.compile(r"([^\W\d_]+\.?)[ \t]+(?=\w)")
 #: Bump when detection changes, so cached detections are recomputed.
@@ -67,14 +71,24 @@ class RedactOptions:
         return hashlib.sha256(f"{DETECTOR_VERSION}|{CHUNK_CHARS}".encode()).hexdigest()[:16]
 
 
+class Item(NamedTuple):
+    """One replacement in a document: offsets into its text, label, new text and the detector."""
+
+    start: int
+    end: int
+    label: str
+    replacement: str
+    detector: str
+
+
 @dataclass
 class DocSpans:
-    """Final spans of one document (for scoring): (start, end, label, detector, replacement)."""
+    """Final spans of one document (for scoring)."""
 
     path: Path
     rel: str
     text_len: int
-    spans: list[tuple[int, int, str, str, str]]
+    spans: list[Item]
 
 
 @dataclass
@@ -550,12 +564,13 @@ class Replacer:
             spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, entry.source))
         return self.det.finish(text, spans)
 
-    def items(self, text: str, spans: list[Span], document: str) -> list[tuple[int, int, str, str, str]]:
+    def items(self, text: str, spans: list[Span], document: str) -> list[Item]:
+        """The replacement of each span, from the key (new originals are added to it)."""
         out = []
         for s in spans:
             original = text[s.start : s.end]
             entry = self.key.assign(original, s.label, document)
-            out.append((s.start, s.end, entry.label, entry.replacement_for(self.key.style), s.detector))
+            out.append(Item(s.start, s.end, entry.label, entry.replacement_for(self.key.style), s.detector))
         return out
 
     def redact_string(self, text: str, document: str) -> str:
@@ -689,14 +704,7 @@ def redact_corpus(
     model_id = det.model_id() if opts.use_ner else "none"
     result.model = model_id
 
-    files: list[tuple[int, InputFile]] = []
-    for raw in inputs:
-        try:
-            for inp in iter_inputs([raw], all_files=True):
-                files.append((len(files), inp))
-        except QualkitError as exc:
-            result.errors.append(exc)
-    total = len(files)
+    files = _list_inputs(inputs, result)
     if not files:  # nothing to redact: write no log, key or report
         if not result.errors:
             result.errors.append(
@@ -708,7 +716,42 @@ def redact_corpus(
             )
         return result
 
-    # pass 1: detection
+    records, vocab = _detect_all(det, files, model_id, progress)
+    replacer = Replacer(det, key, _study_index(det, key, records, vocab))
+    named_paths = _write_all(replacer, records, output_dir, report_path, model_id, result, progress)
+    if named_paths:
+        # the output keeps the inputs' relative paths, and the log lists them: say so, never which name
+        result.warnings.append(
+            f"{named_paths} file or folder name(s) hold a name or place being redacted; the output folder and "
+            f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) and run again; "
+            f"'qualkit audit' lists them with the name masked"
+        )
+    result.key_added = key.added
+    result.key_entries = len(key)
+    if not opts.dry_run:
+        key.save()
+    return result
+
+
+def _list_inputs(inputs: Sequence[Path], result: RedactResult) -> list[tuple[int, InputFile]]:
+    """Every transcript under *inputs*, numbered; a folder that cannot be listed goes to the errors."""
+    files: list[tuple[int, InputFile]] = []
+    for raw in inputs:
+        try:
+            for inp in iter_inputs([raw], all_files=True):
+                files.append((len(files), inp))
+        except QualkitError as exc:
+            result.errors.append(exc)
+    return files
+
+
+def _detect_all(
+    det: Detector, files: list[tuple[int, InputFile]], model_id: str, progress: ProgressCallback
+) -> tuple[dict[int, Pass1Doc], set[str]]:
+    """Pass 1 over *files* (in worker processes when asked): the records by index and the study's
+    capitalised words."""
+    opts = det.opts
+    total = len(files)
     records: dict[int, Pass1Doc] = {}
     vocab: set[str] = set()
     progress("detect", 0, total)
@@ -731,8 +774,12 @@ def redact_corpus(
                     collect(rec)
     else:
         _pass1_stream(det, files, cache, collect)
+    return records, vocab
 
-    # study-wide originals
+
+def _study_index(det: Detector, key: RedactionKey, records: dict[int, Pass1Doc], vocab: set[str]) -> PhraseIndex:
+    """The study-wide index of originals; the study's words are handed to the key (to keep pseudonyms
+    out of them) and then dropped, as are the records' originals."""
     found: dict[str, tuple[str, str]] = {}
     for idx in sorted(records):
         rec = records[idx]
@@ -748,114 +795,131 @@ def redact_corpus(
     for text_, _label, _given in det.names:
         key.avoid_words(tokens_of(text_))
     vocab.clear()  # the study vocabulary is only needed to choose pseudonyms
-    index = build_index(det, key, found)
-    replacer = Replacer(det, key, index)
+    return build_index(det, key, found)
 
-    # pass 2: replace and write
-    write = None if opts.dry_run else _writer()
-    log_handle = None
-    log_ctx = None
-    report = None
-    if report_path is not None:
-        from .report import ReviewReport
 
-        report = ReviewReport(report_path)
-    if not opts.dry_run:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        log_ctx = atomic_open(output_dir / LOG_NAME, "w", newline="")
-        log_handle = log_ctx.__enter__()
-        log_writer = csv.writer(log_handle, lineterminator="\n")
-        log_writer.writerow(LOG_COLUMNS)
-    ok = False
-    named_paths = 0
+@contextlib.contextmanager
+def _review_report(path: Path | None, notes: list[str]) -> Iterator[ReviewReport | None]:
+    """The review report, closed with *notes* on success and removed on any failure."""
+    if path is None:
+        yield None
+        return
+    from .report import ReviewReport
+
+    report = ReviewReport(path)
     try:
+        yield report
+    except BaseException:
+        report.abort()
+        raise
+    report.close(notes=notes)
+
+
+@dataclass
+class _Sink:
+    """Where pass 2 puts one document's results."""
+
+    replacer: Replacer
+    output_dir: Path
+    result: RedactResult
+    write: Callable | None
+    log: Any | None  # csv writer of the redaction log (None in a dry run)
+    report: ReviewReport | None
+
+
+def _write_all(
+    replacer: Replacer,
+    records: dict[int, Pass1Doc],
+    output_dir: Path,
+    report_path: Path | None,
+    model_id: str,
+    result: RedactResult,
+    progress: ProgressCallback,
+) -> int:
+    """Pass 2: replace and write every document, the log and the review report; returns how many
+    documents' paths hold an identifier."""
+    opts = replacer.det.opts
+    total = len(records)
+    write = None if opts.dry_run else _writer()
+    named_paths = 0
+    with contextlib.ExitStack() as stack:
+        report = stack.enter_context(_review_report(report_path, [f"model: {model_id}", f"style: {opts.style}"]))
+        log = None
+        if not opts.dry_run:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            log_handle = stack.enter_context(atomic_open(output_dir / LOG_NAME, "w", newline=""))
+            log = csv.writer(log_handle, lineterminator="\n")
+            log.writerow(LOG_COLUMNS)
+        sink = _Sink(replacer, output_dir, result, write, log, report)
         progress("write", 0, total)
         for n, idx in enumerate(sorted(records), start=1):
             rec = records[idx]
             if rec.error is not None:
                 result.errors.append(rec.error)
-                progress("write", n, total)
-                continue
-            try:
-                doc = read_document(rec.path, rel=rec.rel)
-                rel = rec.rel.as_posix()
-                view = TokenView(doc.text)
-                base = [Span(*s) for s in rec.spans]
-                spans = replacer.spans_for(doc.text, base, view)
-                items = replacer.items(doc.text, spans, rel)
-                if write is not None:
-                    out_path = output_dir / rec.rel  # the writer refuses to overwrite its input
-                    write(
-                        doc,
-                        [(s, e, r) for s, e, _l, r, _d in items],
-                        out_path,
-                        redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel),
+            else:
+                try:
+                    named_paths += _write_one(rec, sink)
+                except QualkitError as exc:
+                    result.errors.append(exc)
+                except OSError as exc:
+                    result.errors.append(
+                        InputError(
+                            f"cannot write the redacted copy ({exc.strerror or type(exc).__name__})",
+                            file=rec.path,
+                            fix="check the output folder's permissions and free space",
+                        )
                     )
-                    result.written.append(out_path)
-                    shift = 0
-                    for s, e, label, rep, detector in items:
-                        log_writer.writerow([doc.id, rel, s, e, label, rep, detector, s + shift, s + shift + len(rep)])
-                        shift += len(rep) - (e - s)
-                if report is not None:
-                    report.add(rel, doc.text, items)
-                for _s, _e, label, _r, detector in items:
-                    result.by_label[label] += 1
-                    result.by_detector[detector] += 1
-                result.replacements += len(items)
-                result.documents.append(rel)
-                if next(iter(replacer.index.finditer(TokenView(path_words(rel)))), None) is not None:
-                    named_paths += 1
-                result.cached += int(rec.cached)
-                if opts.collect_spans:
-                    result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
-                for w in doc.warnings:
-                    result.warnings.append(f"{rec.path}: {w}")
-            except QualkitError as exc:
-                result.errors.append(exc)
-            except OSError as exc:
-                result.errors.append(
-                    InputError(
-                        f"cannot write the redacted copy ({exc.strerror or type(exc).__name__})",
-                        file=rec.path,
-                        fix="check the output folder's permissions and free space",
+                except Exception as exc:  # a writer bug must not stop the batch; never echo its text
+                    result.errors.append(
+                        QualkitError(
+                            f"cannot write the redacted copy (internal error {type(exc).__name__})",
+                            file=rec.path,
+                            fix="report this as a qualkit bug; the other files went on",
+                        )
                     )
-                )
-            except Exception as exc:  # a writer bug must not stop the batch; never echo its text
-                result.errors.append(
-                    QualkitError(
-                        f"cannot write the redacted copy (internal error {type(exc).__name__})",
-                        file=rec.path,
-                        fix="report this as a qualkit bug; the other files went on",
-                    )
-                )
             progress("write", n, total)
-        ok = True
-    finally:
-        if log_ctx is not None:
-            if ok:
-                log_ctx.__exit__(None, None, None)
-                result.log_path = output_dir / LOG_NAME
-            else:
-                import sys
+    if log is not None:
+        result.log_path = output_dir / LOG_NAME
+    return named_paths
 
-                log_ctx.__exit__(*sys.exc_info())
-        if report is not None:
-            if ok:
-                report.close(notes=[f"model: {model_id}", f"style: {opts.style}"])
-            else:
-                report.abort()
-    if named_paths:
-        # the output keeps the inputs' relative paths, and the log lists them: say so, never which name
-        result.warnings.append(
-            f"{named_paths} file or folder name(s) hold a name or place being redacted; the output folder and "
-            f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) and run again; "
-            f"'qualkit audit' lists them with the name masked"
+
+def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
+    """Replace and write one document; True when its path holds an identifier."""
+    replacer, result = sink.replacer, sink.result
+    doc = read_document(rec.path, rel=rec.rel)
+    rel = rec.rel.as_posix()
+    view = TokenView(doc.text)
+    base = [Span(*s) for s in rec.spans]
+    spans = replacer.spans_for(doc.text, base, view)
+    items = replacer.items(doc.text, spans, rel)
+    if sink.write is not None and sink.log is not None:
+        out_path = sink.output_dir / rec.rel  # the writer refuses to overwrite its input
+        sink.write(
+            doc,
+            [(it.start, it.end, it.replacement) for it in items],
+            out_path,
+            redact_text=lambda t, _rel=rel: replacer.redact_string(t, _rel),
         )
-    result.key_added = key.added
-    result.key_entries = len(key)
-    if not opts.dry_run:
-        key.save()
-    return result
+        result.written.append(out_path)
+        shift = 0
+        for it in items:
+            s, e, rep = it.start, it.end, it.replacement
+            sink.log.writerow([doc.id, rel, s, e, it.label, rep, it.detector, s + shift, s + shift + len(rep)])
+            shift += len(rep) - (e - s)
+    if sink.report is not None:
+        sink.report.add(rel, doc.text, items)
+    for it in items:
+        result.by_label[it.label] += 1
+        result.by_detector[it.detector] += 1
+    result.replacements += len(items)
+    result.documents.append(rel)
+    named = next(iter(replacer.index.finditer(TokenView(path_words(rel)))), None) is not None
+    result.cached += int(rec.cached)
+    if replacer.det.opts.collect_spans:
+        result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
+    for w in doc.warnings:
+        result.warnings.append(f"{rec.path}: {w}")
+    return named
 
 
 def make_redactor(
