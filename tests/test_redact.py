@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qualkit.redact import RedactOptions, redact_corpus
-from qualkit.redact.detectors import RuleDetector, contact_spans
+from qualkit.redact.detectors import GazetteerDetector, RuleDetector, SpeakerDetector, contact_spans
 from qualkit.redact.lexicon import gazetteer, phrase_key
 from qualkit.redact.phrases import TokenView
 from qualkit.redact.score import load_gold, score_spans
@@ -79,7 +79,7 @@ def test_gazetteer_has_pre_and_post_2025_units_and_spellings():
     for alias in ("hanoi", "hcmc", "saigon", "ho chi minh city", "nha trang"):
         assert phrase_key(alias) in g.names, alias
     v = TokenView("From TP.HCM to Sài Gòn and HCMC, then Hà Nội and Hanoi.")
-    found = {v.text[s.start : s.end] for s in RuleDetector().gazetteer_spans(v)}
+    found = {v.text[s.start : s.end] for s in GazetteerDetector().detect(v)}
     assert {"TP.HCM", "Sài Gòn", "HCMC", "Hà Nội", "Hanoi"} <= found
 
 
@@ -170,7 +170,7 @@ def test_speaker_labels_that_are_names():
     from qualkit.documents import split_turns
 
     text = "Moderator: hello\nLan: I am fine\nRespondent 2: yes\nHương: ok\nR: no\n"
-    spans = RuleDetector().speaker_spans(text, split_turns(text))
+    spans = SpeakerDetector().detect(TokenView(text), split_turns(text))
     assert sorted(text[s.start : s.end] for s in spans) == ["Hương", "Lan"]
 
 

@@ -9,14 +9,14 @@ import spacy
 from spacy.tokens import Span as SpacySpan
 
 from qualkit.redact import RedactOptions, redact_corpus
-from qualkit.redact.detectors import RuleDetector, ner_spans
+from qualkit.redact.detectors import ner_spans, shared_words
 from qualkit.redact.engine import Detector
 from qualkit.redact.phrases import TokenView
 
 
 @pytest.fixture(scope="module")
 def rules():
-    return RuleDetector()
+    return shared_words()
 
 
 @pytest.fixture(scope="module")

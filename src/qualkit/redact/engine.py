@@ -197,7 +197,7 @@ def guess_label(entry: str, rules: RuleDetector) -> str:
     if toks and rules.gaz_index.get(tuple(toks)) is not None:
         return "PLACE"
     view = TokenView(entry)
-    for sp in rules.keyword_spans(view):
+    for sp in rules.facilities.detect(view):
         return sp.label
     if len(toks) > 1 and toks[0] in _PLACE_WORDS and toks[0] not in rules.lex.surnames:
         return "PLACE"
@@ -322,7 +322,7 @@ class Detector:
         return spans
 
     def ner_for_chunk(self, sdoc, offset: int) -> list[Span]:
-        return ner_spans(sdoc, offset, self.rules)
+        return ner_spans(sdoc, offset, self.rules.words)
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
