@@ -169,3 +169,34 @@ def test_model_errors_name_the_install_command():
         resolve_model_name("en_core_web_nonexistent")
     assert "pip install" in info.value.message
     assert resolve_model_name(None)  # something is installed in the test environment
+
+
+def test_yaml_loader_is_libyaml_with_the_pure_python_lines_and_messages():
+    """The fast (libyaml) loader gives the same values and line numbers as the pure-Python
+    one, and a syntax error still reads (message and line) as the pure-Python parser words it."""
+    import yaml
+
+    from qualkit.errors import ConfigError
+    from qualkit.yamlutil import _Loader, _PyLoader, loads_yaml
+
+    assert yaml.__with_libyaml__ and _Loader is not _PyLoader
+
+    def lines(o):
+        if isinstance(o, dict):
+            return ("map", o.line, [(k, o.lines[k], lines(v)) for k, v in o.items()])
+        if isinstance(o, list):
+            return ("seq", o.line, o.lines, [lines(v) for v in o])
+        return o
+
+    text = "a: 1\nb:\n  - x\n  - {c: [1, 2], d: &r yes}\n  -\n    e: *r\n\nf: |\n  text\ng: 'q'\n"
+    fast = yaml.load(text, Loader=_Loader)  # noqa: S506
+    slow = yaml.load(text, Loader=_PyLoader)  # noqa: S506
+    assert lines(fast) == lines(slow) and fast["b"][2].line == 6
+    for bad, problem, line in (
+        ("a: b: c", "mapping values are not allowed here", 1),
+        ("a: [1, 2", "expected ',' or ']', but got '<stream end>'", 1),
+        ("a: 1\na: 2", "duplicate key 'a'", 2),
+    ):
+        with pytest.raises(ConfigError) as exc:
+            loads_yaml(bad, path="x.yaml")
+        assert problem in exc.value.message and exc.value.line == line

@@ -22,8 +22,13 @@ class LineList(list):
     lines: list
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _PyLoader(yaml.SafeLoader):
+    """The pure-Python safe loader: the reference for messages and line numbers."""
+
+
+#: libyaml's parser (PyYAML's wheels ship it): ~10x faster, same safe constructors and line marks.
+#: It words syntax errors differently, so a text it refuses is re-read by :class:`_PyLoader`.
+_Loader: type = type("_Loader", (yaml.CSafeLoader,), {}) if yaml.__with_libyaml__ else _PyLoader
 
 
 def _construct_mapping(loader, node):
@@ -47,8 +52,9 @@ def _construct_sequence(loader, node):
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _cls in {_Loader, _PyLoader}:
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml(path: str | Path, *, error: type[QualkitError] = ConfigError, what: str = "YAML file") -> Any:
@@ -66,8 +72,13 @@ def load_yaml(path: str | Path, *, error: type[QualkitError] = ConfigError, what
 def loads_yaml(
     text: str, *, path: str | Path | None = None, error: type[QualkitError] = ConfigError, what: str = "YAML file"
 ) -> Any:
+    if _Loader is not _PyLoader:
+        try:
+            return yaml.load(text, Loader=_Loader)  # noqa: S506 - a CSafeLoader subclass
+        except yaml.YAMLError:
+            pass  # re-read below for the pure-Python parser's message and line
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_PyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
