@@ -41,6 +41,16 @@ def cli():
     return invoke
 
 
+#: the REFI-QDA 1.5 schemas (Project.xsd, Codebook.xsd; MIT licence, www.qdasoftware.org), vendored
+REFI_XSD = ROOT / "tests" / "data" / "refi-qda"
+
+
+@pytest.fixture(scope="session")
+def refi_xsd() -> Path:
+    """Folder holding the REFI-QDA XSDs the exports are validated against (always present)."""
+    return REFI_XSD
+
+
 @pytest.fixture
 def bench_data() -> Path:
     if not BENCH_DATA.is_dir():

@@ -335,8 +335,8 @@ def test_export_writes_redacted_sources_selections_codings_cases(study, tmp_path
     ]
 
 
-def test_export_is_stable_and_validates(study, tmp_path, bench_data):
-    xsd_dir = bench_data / "refi-qda"
+def test_export_is_stable_and_validates(study, tmp_path, refi_xsd):
+    xsd_dir = refi_xsd
     a, b = tmp_path / "a.qdpx", tmp_path / "b.qdpx"
     _export(study, a)
     _export(study, b, include_suggested=True, newline="crlf")
@@ -746,9 +746,9 @@ def test_real_nvivo_export_imports_every_code_and_source(bench_data, tmp_path):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_export_import_and_qdc(study, tmp_path, cli, bench_data):
+def test_cli_export_import_and_qdc(study, tmp_path, cli, refi_xsd):
     out = tmp_path / "cli.qdpx"
-    r = cli("export", "refi", study, "--output", out, "--validate", bench_data / "refi-qda")
+    r = cli("export", "refi", study, "--output", out, "--validate", refi_xsd)
     assert r.exit_code == 0, r.stderr
     assert "3 sources" in r.stdout and "Valid" in r.stdout
     assert "1 suggested" in r.stderr and "--include-suggested" in r.stderr
@@ -766,7 +766,7 @@ def test_cli_export_import_and_qdc(study, tmp_path, cli, bench_data):
 # --------------------------------------------------------------------------- more formats and pitfalls
 
 
-def test_vtt_md_and_control_characters_round_trip(tmp_path, bench_data):
+def test_vtt_md_and_control_characters_round_trip(tmp_path, refi_xsd):
     tdir = tmp_path / "red"
     tdir.mkdir()
     (tdir / "fgd02.vtt").write_text(
@@ -786,7 +786,7 @@ def test_vtt_md_and_control_characters_round_trip(tmp_path, bench_data):
     (tmp_path / "cb.yaml").write_text(CODEBOOK, encoding="utf-8")
     out = tmp_path / "x.qdpx"
     export_project(out, transcripts=tdir, codebook=tmp_path / "cb.yaml", segments=tmp_path / "seg.csv")
-    assert validate_file(out, bench_data / "refi-qda") == []
+    assert validate_file(out, refi_xsd) == []
     import_refi(out, tmp_path / "back")
     seg = read_segments(tmp_path / "back" / "segments.csv")
     back_docs = {p.stem: read_document(p).text for p in (tmp_path / "back" / "transcripts").iterdir()}
@@ -850,10 +850,10 @@ def test_newline_maps_back_map_equals_the_inverse_of_the_forward_map():
             assert back == inverse_map(fwd, len(view)), (text, mode)
 
 
-def test_export_without_codebook_builds_codes_from_segments(study, tmp_path, bench_data):
+def test_export_without_codebook_builds_codes_from_segments(study, tmp_path, refi_xsd):
     out = tmp_path / "nocb.qdpx"
     res = export_project(out, transcripts=study / "output" / "transcripts", segments=study / "output" / "segments.csv")
-    assert validate_file(out, bench_data / "refi-qda") == []
+    assert validate_file(out, refi_xsd) == []
     assert any("no codebook" in w for w in res.warnings)
     names = [c.get("name") for c in _qde(out)[0].iter(PNS + "Code")]
     assert names == ["family", "domestic_violence", "poor_family", "violence", "physical", "by_customer"]
