@@ -101,6 +101,7 @@ class Writer:
         self.guard = guard
         self.missing_styles: set[str] = set()
         self._style_cache: dict[tuple[str, int], Any] = {}
+        self._style_ids: dict[int, str | None] = {}  # id(style object) -> w:pStyle value
         self.tables = 0
         self.figures = 0
         self.quotes = 0
@@ -128,6 +129,19 @@ class Writer:
             self.missing_styles.add(name)
         self._style_cache[key] = found
         return found
+
+    def set_style(self, paragraph, st) -> None:
+        """``paragraph.style = st`` with the style id worked out once per style.
+
+        python-docx's setter looks the id up again on every call (and compares the
+        style with the document default by an XPath search): 7 s for 1,100 table cells.
+        """
+        key = id(st)
+        if key not in self._style_ids:
+            from docx.enum.style import WD_STYLE_TYPE
+
+            self._style_ids[key] = self.doc.part.get_style_id(st, WD_STYLE_TYPE.PARAGRAPH)
+        paragraph._p.style = self._style_ids[key]
 
     def _direct_format(self, paragraph, name: str) -> None:
         """Direct formatting for a style the template lacks (so headings still look like headings)."""
@@ -172,7 +186,7 @@ class Writer:
         p = container.add_paragraph()
         st = self.style(style)
         if st is not None:
-            p.style = st
+            self.set_style(p, st)
         if text:
             run = p.add_run(text)
             run.bold = bold or None
@@ -229,7 +243,7 @@ class Writer:
         p = self.doc.add_paragraph()
         st = self.style("Caption")
         if st is not None:
-            p.style = st
+            self.set_style(p, st)
         before, sep, after = fmt.partition("{number}")
         if sep and number.isdigit():
             if before.replace("{title}", title):
@@ -301,7 +315,7 @@ class Writer:
         def fill(cell, text, *, style, align=None, bold=False, width=None):
             p = cell.paragraphs[0]
             if style is not None:
-                p.style = style
+                self.set_style(p, style)
             if align is not None:
                 p.alignment = align
             lines = str(text).split("\n")
@@ -309,7 +323,7 @@ class Writer:
                 if k:
                     p = cell.add_paragraph()
                     if style is not None:
-                        p.style = style
+                        self.set_style(p, style)
                     if align is not None:
                         p.alignment = align
                 run = p.add_run(line)
