@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from qualkit.cases import read_cases
+from qualkit.choices import Style
 from qualkit.coding.codebook import load_codebook
 from qualkit.coding.segments import CodedSegment, read_segments, write_segments
 from qualkit.config import load_settings
@@ -45,13 +46,29 @@ def test_settings_precedence_and_sources(tmp_path):
         "project: demo\nmodel: en_core_web_sm\nredact:\n  style: tag\n", encoding="utf-8"
     )
     s = load_settings(tmp_path)
-    assert s.pick("category", "redact.style") == "category"
-    assert s.resolved["redact.style"].source == "command line"
-    assert s.pick(None, "redact.style") == "tag"
-    assert s.resolved["redact.style"].source == "qualkit.yaml:4"
-    assert s.pick(None, "code.unit") == "sentence"
-    assert s.resolved["code.unit"].source == "default"
+    assert s.pick("category", "redact.style") == ("category", "command line")
+    assert s.pick(None, "redact.style") == ("tag", "qualkit.yaml:4")
+    assert s.pick(Style.CATEGORY, "redact.style").value == "category"  # a Typer choice comes back as text
+    assert type(s.pick(Style.CATEGORY, "redact.style").value) is str
+    # no coding unit set: None, so the codebook's defaults decide (else sentence)
+    assert s.pick(None, "code.unit") == (None, "default")
     assert s.path(None, "transcripts") == tmp_path / "transcripts"
+    # defaults that follow the project's folders, from one table (config.LAYOUT)
+    assert s.location(None, "redact.key") == tmp_path / "private" / "redaction-key.csv"
+    assert s.location(None, "tables.output") == tmp_path / "output" / "tables.xlsx"
+    assert s.location(tmp_path / "k.csv", "redact.key") == tmp_path / "k.csv"
+    assert s.default_path("redacted") == tmp_path / "output" / "transcripts"
+
+
+def test_settings_pick_has_no_side_effects(tmp_path):
+    (tmp_path / "qualkit.yaml").write_text("redact:\n  style: tag\n", encoding="utf-8")
+    s = load_settings(tmp_path)
+    before = repr(s)
+    s.pick("category", "redact.style")
+    s.value(None, "code.unit")
+    s.effective()
+    assert repr(s) == before
+    assert s.effective()["redact.style"] == ("tag", "qualkit.yaml:2")
 
 
 @pytest.mark.parametrize(

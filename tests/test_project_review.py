@@ -59,7 +59,7 @@ def test_wrong_type_in_project_file_is_one_line_error(tmp_path, cli, old, new, n
 def test_right_types_still_load(tmp_path):
     root = _study(tmp_path, ("  style: pseudonym", "  style: tag\n  workers: 2\n  labels: [PERSON, PLACE]"))
     s = load_settings(root)
-    assert s.pick(None, "redact.workers") == 2 and s.pick(None, "redact.labels") == ["PERSON", "PLACE"]
+    assert s.value(None, "redact.workers") == 2 and s.value(None, "redact.labels") == ["PERSON", "PLACE"]
 
 
 @pytest.mark.parametrize(

@@ -1,73 +1,118 @@
 """The study project file (``qualkit.yaml``) and effective settings.
 
 Every command reads the project file as defaults: command line > project file >
-built-in defaults. ``Settings.pick`` resolves one value and records where it
-came from, which ``qualkit config`` prints. Paths in the project file are
-relative to the folder that holds it.
+built-in defaults. :data:`SCHEMA` lists every setting once (default, kind, help);
+:data:`LAYOUT` says where a study's files go when no setting names them
+(``<private>/redaction-key.csv``, ``<output>/segments.csv``, ...): config,
+:class:`qualkit.project.ProjectPaths`, the commands, the REFI exporter and the
+annex spec all take those defaults from :meth:`Settings.location`.
+:meth:`Settings.pick` resolves one value and says where it came from (``qualkit
+config`` prints it); :func:`redact_options` turns settings into the redaction's
+options. Paths in the project file are relative to the folder that holds it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .choices import TABLE_FILE_FORMATS, Style, Unit, spoken, values
 from .errors import ConfigError
 from .yamlutil import check_keys, line_of, load_yaml
 
+if TYPE_CHECKING:
+    from .redact import RedactOptions
+
 PROJECT_FILE = "qualkit.yaml"
 
-#: section -> key -> (default, is_path, help)
-SCHEMA: dict[str, dict[str, tuple[Any, bool, str]]] = {
+
+class Option(NamedTuple):
+    """One setting of the project file."""
+
+    default: Any
+    is_path: bool
+    help: str
+
+
+#: section -> key -> Option
+SCHEMA: dict[str, dict[str, Option]] = {
     "": {
-        "project": (None, False, "study name"),
-        "transcripts": ("transcripts", True, "folder of original transcripts (input)"),
-        "output": ("output", True, "shareable output folder (redacted transcripts, segments, tables, annex)"),
-        "private": ("private", True, "private folder (pseudonym key, review report); never inside output"),
-        "model": (None, False, "spaCy pipeline name (default: best installed English pipeline)"),
-        "cases": ("cases.csv", True, "case attributes CSV"),
-        "codebook": (None, True, "codebook YAML"),
+        "project": Option(None, False, "study name"),
+        "transcripts": Option("transcripts", True, "folder of original transcripts (input)"),
+        "output": Option("output", True, "shareable output folder (redacted transcripts, segments, tables, annex)"),
+        "private": Option("private", True, "private folder (pseudonym key, review report); never inside output"),
+        "model": Option(None, False, "spaCy pipeline name (default: best installed English pipeline)"),
+        "cases": Option("cases.csv", True, "case attributes CSV"),
+        "codebook": Option(None, True, "codebook YAML"),
     },
     "redact": {
-        "style": ("pseudonym", False, "replacement style: tag | pseudonym | category"),
-        "names": (None, True, "study-specific list of names/places to always redact"),
-        "keep": (None, True, "list of words never to replace"),
-        "keep_countries": (True, False, "leave country names in place"),
-        "key": (None, True, "pseudonym key CSV (default: <private>/redaction-key.csv)"),
-        "workers": (1, False, "worker processes"),
-        "labels": (None, False, "labels to redact (default: all)"),
+        "style": Option(Style.PSEUDONYM.value, False, f"replacement style: {' | '.join(values(Style))}"),
+        "names": Option(None, True, "study-specific list of names/places to always redact"),
+        "keep": Option(None, True, "list of words never to replace"),
+        "keep_countries": Option(True, False, "leave country names in place"),
+        "key": Option(None, True, "pseudonym key CSV"),
+        "workers": Option(1, False, "worker processes"),
+        "labels": Option(None, False, "labels to redact (default: all)"),
     },
     "code": {
-        "unit": ("sentence", False, "coding unit: sentence | turn | paragraph"),
-        "segments": (None, True, "coded segments CSV (default: <output>/segments.csv)"),
-        "xlsx": (True, False, "also write an .xlsx twin for review"),
+        # no default: the codebook's defaults decide (qualkit.coding.apply.code_documents), else sentence
+        "unit": Option(None, False, f"coding unit: {' | '.join(values(Unit))}"),
+        "segments": Option(None, True, "coded segments CSV"),
+        "xlsx": Option(True, False, "also write an .xlsx twin for review"),
     },
     "tables": {
-        "spec": (None, True, "table spec YAML"),
-        "format": ("xlsx", False, "csv | xlsx | md"),
-        "output": (None, True, "tables file (default: <output>/tables.<format>)"),
+        "spec": Option(None, True, "table spec YAML"),
+        "format": Option("xlsx", False, " | ".join(values(TABLE_FILE_FORMATS))),
+        "output": Option(None, True, "tables file"),
     },
     "annex": {
-        "spec": (None, True, "annex spec YAML"),
-        "template": (None, True, "Word template (.docx) for styles"),
-        "output": (None, True, "annex file (default: <output>/annex.docx)"),
+        "spec": Option(None, True, "annex spec YAML"),
+        "template": Option(None, True, "Word template (.docx) for styles"),
+        "output": Option(None, True, "annex file"),
     },
 }
 
+#: Where a study's files go unless a setting names them: name -> (folder setting, file name).
+#: Names with a dot are settings (the default of that setting); ``{tables.format}`` in a
+#: file name is that setting's value. Only with a project file (without one, the
+#: commands ask for the path).
+LAYOUT: dict[str, tuple[str, str]] = {
+    "redact.key": ("private", "redaction-key.csv"),
+    "code.segments": ("output", "segments.csv"),
+    "tables.output": ("output", "tables.{tables.format}"),
+    "annex.output": ("output", "annex.docx"),
+    "redacted": ("output", "transcripts"),  # the redacted copies of the transcripts
+    "review_report": ("private", "redaction-review.html"),
+    "cache": ("private", "cache"),  # detection cache shared by 'redact' and 'run'
+    "run_state": ("private", "run-state.json"),
+}
 
-@dataclass
-class Setting:
+
+def layout_name(name: str) -> str:
+    """The file name part of a :data:`LAYOUT` entry (e.g. ``redaction-review.html``)."""
+    return LAYOUT[name][1]
+
+
+class Setting(NamedTuple):
+    """A resolved setting: its value and where it came from."""
+
     value: Any
     source: str  # "command line" | "qualkit.yaml:LINE" | "default"
 
 
+def _given(cli_value: Any) -> bool:
+    return cli_value is not None and cli_value != () and cli_value != []
+
+
 @dataclass
 class Settings:
-    """Project-file values plus what the command line gave."""
+    """Project-file values; resolves each setting against what the command line gave."""
 
     project_file: Path | None = None
     raw: dict = field(default_factory=dict)
-    resolved: dict[str, Setting] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -80,58 +125,107 @@ class Settings:
             return None
         return node[key], line_of(node, key)
 
-    def pick(self, cli_value: Any, dotted: str, default: Any = None) -> Any:
-        """command line > project file > *default* (or the schema's default)."""
+    def line(self, dotted: str) -> int | None:
+        """Line of *dotted* in the project file (None when the file does not set it)."""
+        found = self._from_file(dotted)
+        return found[1] if found else None
+
+    def pick(self, cli_value: Any, dotted: str, default: Any = None) -> Setting:
+        """command line > project file > *default* (or the schema's default), with its source.
+
+        Pure: nothing is recorded. A choice from the command line (an enum member)
+        comes back as its plain string value.
+        """
         section, _, key = dotted.rpartition(".")
         spec = SCHEMA.get(section, {}).get(key)
-        is_path = spec[1] if spec else False
-        if cli_value is not None and cli_value != () and cli_value != []:
-            self.resolved[dotted] = Setting(cli_value, "command line")
-            return cli_value
+        is_path = spec.is_path if spec else False
+        if _given(cli_value):
+            return Setting(cli_value.value if isinstance(cli_value, Enum) else cli_value, "command line")
         found = self._from_file(dotted)
         if found is not None:
             value, line = found
             if is_path and isinstance(value, str):
                 value = (self.root / value).resolve() if not Path(value).is_absolute() else Path(value)
-            self.resolved[dotted] = Setting(value, f"{self.project_file.name}:{line}")
-            return value
+            assert self.project_file is not None
+            return Setting(value, f"{self.project_file.name}:{line}")
         if default is None and spec is not None:
-            default = spec[0]
+            default = spec.default
             if is_path and isinstance(default, str) and self.project_file is not None:
                 default = self.root / default
-        self.resolved[dotted] = Setting(default, "default")
-        return default
+        return Setting(default, "default")
+
+    def value(self, cli_value: Any, dotted: str, default: Any = None) -> Any:
+        """The value of :meth:`pick` alone."""
+        return self.pick(cli_value, dotted, default).value
 
     def path(self, cli_value: Any, dotted: str, default: Any = None) -> Path | None:
-        value = self.pick(cli_value, dotted, default)
+        """:meth:`value` as a Path (None when unset)."""
+        value = self.value(cli_value, dotted, default)
         return Path(value) if value not in (None, "") else None
 
+    def default_path(self, name: str) -> Path | None:
+        """Where :data:`LAYOUT` puts *name* in this project (None without a project file)."""
+        if self.project_file is None:
+            return None
+        folder, file_name = LAYOUT[name]
+        file_name = re.sub(r"\{([\w.]+)\}", lambda m: str(self.value(None, m.group(1))), file_name)
+        base = self.path(None, folder)
+        assert base is not None
+        return base / file_name
+
+    def location(self, cli_value: Any, dotted: str) -> Path | None:
+        """command line > project file > the project's :data:`LAYOUT` default (None without a project)."""
+        return self.path(cli_value, dotted) or self.default_path(dotted)
+
     def effective(self) -> dict[str, Setting]:
-        """Every known setting with its value and source (for ``qualkit config``)."""
+        """Every known setting with its value and source (for ``qualkit config``);
+        path defaults that follow other settings are filled in as ``qualkit run`` uses them."""
         out: dict[str, Setting] = {}
         for section, keys in SCHEMA.items():
             for key in keys:
                 dotted = f"{section}.{key}" if section else key
-                if dotted in self.resolved:
-                    out[dotted] = self.resolved[dotted]
-                else:
-                    saved = dict(self.resolved)
-                    self.pick(None, dotted)
-                    out[dotted] = self.resolved[dotted]
-                    self.resolved = saved
-        if self.project_file is not None:
-            # defaults that follow other settings (as 'qualkit run' computes them)
-            private, output = Path(out["private"].value), Path(out["output"].value)
-            derived = {
-                "redact.key": private / "redaction-key.csv",
-                "code.segments": output / "segments.csv",
-                "tables.output": output / f"tables.{out['tables.format'].value}",
-                "annex.output": output / "annex.docx",
-            }
-            for dotted, value in derived.items():
-                if out[dotted].value is None:
-                    out[dotted] = Setting(value, "default")
+                setting = self.pick(None, dotted)
+                if setting.value is None and dotted in LAYOUT and self.project_file is not None:
+                    setting = Setting(self.default_path(dotted), "default")
+                out[dotted] = setting
         return out
+
+
+def redact_options(
+    s: Settings,
+    *,
+    style: Any = None,
+    model: str | None = None,
+    names: Path | None = None,
+    keep: Path | None = None,
+    keep_countries: bool | None = None,
+    workers: int | None = None,
+    skip_missing_lists: bool = False,
+    **options: Any,
+) -> RedactOptions:
+    """The redaction's options from the command line (the arguments) over the settings.
+
+    *skip_missing_lists*: a names or keep list the project file names but that does
+    not exist is left out (``qualkit run``) instead of being an error (``qualkit redact``).
+    Other *options* (``dry_run=True``, ...) are passed to :class:`RedactOptions` as given.
+    """
+    from .redact import RedactOptions
+
+    names_file, keep_file = s.path(names, "redact.names"), s.path(keep, "redact.keep")
+    if skip_missing_lists:
+        names_file = names_file if names_file and names_file.is_file() else None
+        keep_file = keep_file if keep_file and keep_file.is_file() else None
+    return RedactOptions(
+        style=s.value(style, "redact.style"),
+        model=s.value(model, "model"),
+        names_file=names_file,
+        keep_file=keep_file,
+        keep_countries=bool(s.value(keep_countries, "redact.keep_countries")),
+        workers=int(s.value(workers, "redact.workers") or 1),
+        cache_dir=s.default_path("cache"),
+        labels=s.value(None, "redact.labels"),
+        **options,
+    )
 
 
 def find_project_file(start: str | Path | None = None) -> Path | None:
@@ -165,20 +259,20 @@ def load_settings(project: str | Path | None = None) -> Settings:
         if section and section in raw and raw[section] is not None:
             check_keys(raw[section], set(SCHEMA[section]), path=path, where=f"'{section}:'")
     style = (raw.get("redact") or {}).get("style")
-    if style is not None and style not in ("tag", "pseudonym", "category"):
+    if style is not None and style not in values(Style):
         raise ConfigError(
             f"unknown redaction style '{style}'",
             file=path,
             line=line_of(raw["redact"], "style"),
-            fix="use tag, pseudonym or category",
+            fix=f"use {spoken(Style)}",
         )
     unit = (raw.get("code") or {}).get("unit")
-    if unit is not None and unit not in ("sentence", "turn", "paragraph"):
+    if unit is not None and unit not in values(Unit):
         raise ConfigError(
             f"unknown coding unit '{unit}'",
             file=path,
             line=line_of(raw["code"], "unit"),
-            fix="use sentence, turn or paragraph",
+            fix=f"use {spoken(Unit)}",
         )
     _check_values(raw, path)
     settings = Settings(project_file=path.resolve(), raw=raw)
@@ -187,7 +281,7 @@ def load_settings(project: str | Path | None = None) -> Settings:
 
 
 _BOOLS = {"redact.keep_countries", "code.xlsx"}
-_CHOICES = {"tables.format": ("csv", "xlsx", "md")}
+_CHOICES = {"tables.format": values(TABLE_FILE_FORMATS)}
 
 
 def _check_values(raw: dict, path: Path) -> None:
@@ -290,4 +384,3 @@ def _check_places(s: Settings) -> None:
         p = s.path(None, dotted)
         if p is not None and is_inside(p, output):
             raise SafetyError(f"the {what} would be inside the output folder", **where, line=line(dotted), fix=fix)
-    s.resolved.clear()

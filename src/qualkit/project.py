@@ -20,13 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .config import PROJECT_FILE, Settings, load_settings
+from .config import PROJECT_FILE, Settings, load_settings, redact_options
 from .errors import ConfigError, InputError, SafetyError, UsageError
 from .fsutil import atomic_write_text, file_sha256, is_inside
 
 ProgressFn = Callable[[str, int, int], None]
 STAGES = ("redact", "code", "tables", "annex")
-STATE_FILE = "run-state.json"
 
 
 # --------------------------------------------------------------------------- shipped material
@@ -81,7 +80,6 @@ class ProjectPaths:
             )
         output = s.path(None, "output")
         private = s.path(None, "private")
-        fmt = s.pick(None, "tables.format")
         paths = cls(
             root=s.root,
             transcripts=s.path(None, "transcripts"),
@@ -89,19 +87,19 @@ class ProjectPaths:
             private=private,
             cases=s.path(None, "cases"),
             codebook=s.path(None, "codebook"),
-            key=s.path(None, "redact.key") or private / "redaction-key.csv",
-            review_report=private / "redaction-review.html",
-            redacted=output / "transcripts",
-            segments=s.path(None, "code.segments") or output / "segments.csv",
+            key=s.location(None, "redact.key"),
+            review_report=s.default_path("review_report"),
+            redacted=s.default_path("redacted"),
+            segments=s.location(None, "code.segments"),
             table_spec=s.path(None, "tables.spec"),
-            tables_out=s.path(None, "tables.output") or output / f"tables.{fmt}",
+            tables_out=s.location(None, "tables.output"),
             annex_spec=s.path(None, "annex.spec"),
-            annex_out=s.path(None, "annex.output") or output / "annex.docx",
+            annex_out=s.location(None, "annex.output"),
             annex_template=s.path(None, "annex.template"),
             names=s.path(None, "redact.names"),
             keep=s.path(None, "redact.keep"),
-            state=private / STATE_FILE,
-            cache=private / "cache",
+            state=s.default_path("run_state"),
+            cache=s.default_path("cache"),
         )
         paths.check(s)
         return paths
@@ -427,18 +425,9 @@ def run_project(
 
 
 def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
-    from .redact import RedactOptions, redact_corpus
+    from .redact import redact_corpus
 
-    opts = RedactOptions(
-        style=s.pick(None, "redact.style"),
-        model=s.pick(None, "model"),
-        names_file=paths.names if paths.names and paths.names.is_file() else None,
-        keep_file=paths.keep if paths.keep and paths.keep.is_file() else None,
-        keep_countries=bool(s.pick(None, "redact.keep_countries")),
-        workers=int(s.pick(None, "redact.workers") or 1),
-        cache_dir=paths.cache,
-        labels=s.pick(None, "redact.labels"),
-    )
+    opts = redact_options(s, skip_missing_lists=True)
     result = redact_corpus(
         [paths.transcripts],
         paths.redacted,
@@ -498,10 +487,8 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     from .readers import iter_inputs, read_document
 
     codebook = load_codebook(paths.codebook)
-    unit = s.pick(None, "code.unit")
-    if s.resolved["code.unit"].source == "default":
-        unit = None  # the codebook's defaults decide, else sentence
-    fingerprint = _settings_fingerprint(paths.codebook, unit, s.pick(None, "model"))
+    unit = s.value(None, "code.unit")  # None: the codebook's defaults decide, else sentence
+    fingerprint = _settings_fingerprint(paths.codebook, unit, s.value(None, "model"))
     prev_state = state.get("code", {})
     old_hashes: dict[str, str] = prev_state.get("documents", {}) if prev_state.get("fingerprint") == fingerprint else {}
     inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
@@ -524,8 +511,8 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         codebook,
         paths.segments,
         unit=unit,
-        model=s.pick(None, "model"),
-        xlsx=bool(s.pick(None, "code.xlsx")),
+        model=s.value(None, "model"),
+        xlsx=bool(s.value(None, "code.xlsx")),
         recoded_documents=recoded,
         on_progress=lambda doc_id, done, total: report("code", done, total),
     )
@@ -559,7 +546,7 @@ def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         cases=paths.cases,
         codebook=paths.codebook,
         output=paths.tables_out,
-        fmt=s.pick(None, "tables.format"),
+        fmt=s.value(None, "tables.format"),
     )
     report("tables", 1, 1)
     return StageResult("tables", True, f"tables written to {paths.tables_out}", list(written))

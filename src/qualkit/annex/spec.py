@@ -553,29 +553,26 @@ def parse_annex_spec(raw, path: str | Path | None, *, settings=None) -> AnnexSpe
     check_keys(raw, TOP_KEYS, path=path, where="the annex spec", required=("sections",))
     ln = lambda k: line_of(raw, k)  # noqa: E731
 
-    def p(key: str, project_key: str | None = None, default: Path | None = None) -> Path | None:
+    def p(key: str, project_key: str | None = None, layout: str | None = None) -> Path | None:
+        """The spec's own *key* > the project's *project_key* > the project's *layout* default."""
         if key in raw and raw[key] is not None:
             return _path(raw[key], base=base, path=path, line=ln(key), what=key)
-        if settings is not None and getattr(settings, "project_file", None) is not None and project_key:
-            value = settings.path(None, project_key)
-            if value is not None:
-                return value
-        return default
+        if settings is None or settings.project_file is None:
+            return None
+        value = settings.path(None, project_key) if project_key else None
+        return value or (settings.default_path(layout) if layout else None)
 
-    output_dir = None
-    if settings is not None and getattr(settings, "project_file", None) is not None:
-        output_dir = settings.path(None, "output")
     spec = AnnexSpec(
         path=path,
         sections=[],
         title=_str(raw.get("title"), path=path, line=ln("title"), what="title"),
         subtitle=_str(raw.get("subtitle"), path=path, line=ln("subtitle"), what="subtitle"),
         author=_str(raw.get("author"), path=path, line=ln("author"), what="author"),
-        segments=p("segments", "code.segments", output_dir / "segments.csv" if output_dir else None),
+        segments=p("segments", "code.segments", "code.segments"),
         cases=p("cases", "cases"),
         codebook=p("codebook", "codebook"),
         tables=p("tables", "tables.spec"),
-        transcripts=p("transcripts", None, output_dir / "transcripts" if output_dir else None),
+        transcripts=p("transcripts", None, "redacted"),
         table_caption=_str(raw.get("table_caption"), path=path, line=ln("table_caption"), what="table_caption")
         or DEFAULT_TABLE_CAPTION,
         figure_caption=_str(raw.get("figure_caption"), path=path, line=ln("figure_caption"), what="figure_caption")

@@ -58,11 +58,9 @@ def annex(
         raise UsageError(
             "no annex spec", fix="give --spec annex.yaml (see docs/annex.md), or set 'annex: spec:' in qualkit.yaml"
         )
-    out_path = s.path(output, "annex.output") if (output or has_project) else None
+    out_path = s.location(output, "annex.output")
     if out_path is None:
-        if not has_project:
-            raise UsageError("no output file", fix="give --output annex.docx")
-        out_path = s.path(None, "output") / "annex.docx"
+        raise UsageError("no output file", fix="give --output annex.docx")
     template_path = s.path(template, "annex.template") if (template or has_project) else None
     key_path = None
     if key is not None:
@@ -70,8 +68,8 @@ def annex(
             raise UsageError("--key and --no-key contradict each other", fix="drop one of them")
         key_path = key
     elif has_project and not no_key:
-        key_path = s.path(None, "redact.key") or (s.path(None, "private") / "redaction-key.csv")
-        if not key_path.is_file():
+        key_path = s.location(None, "redact.key")
+        if key_path is not None and not key_path.is_file():
             key_path = None
 
     started: set[int] = set()

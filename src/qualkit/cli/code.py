@@ -8,8 +8,20 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
+from ..choices import AgreeLevel, Unit
 from ..errors import InputError, UsageError
-from .common import ModelOption, ProjectOption, err_console, info, out_console, progress, say, settings_for, warn
+from .common import (
+    ModelOption,
+    ProjectOption,
+    choice_option,
+    err_console,
+    info,
+    out_console,
+    progress,
+    say,
+    settings_for,
+    warn,
+)
 
 codebook_app = typer.Typer(
     help="Check and view codebooks.", no_args_is_help=True, add_completion=False, rich_markup_mode="rich"
@@ -41,8 +53,12 @@ def code(
     xlsx: Optional[bool] = typer.Option(
         None, "--xlsx/--no-xlsx", help="Also write an .xlsx twin for review (default: yes)."
     ),
-    unit: Optional[str] = typer.Option(
-        None, "--unit", "-u", help="Coding unit for codes whose rules name none: sentence, turn or paragraph."
+    unit: Optional[str] = choice_option(
+        Unit,
+        None,
+        "--unit",
+        "-u",
+        help="Coding unit for codes whose rules name none (default: the codebook's, else sentence).",
     ),
     refresh: bool = typer.Option(
         False,
@@ -73,23 +89,17 @@ def code(
             "no codebook given",
             fix="pass --codebook FILE (e.g. codebooks/csec-study.yaml) or set 'codebook:' in qualkit.yaml",
         )
-    out_path = settings.path(output, "code.segments")
+    out_path = settings.location(output, "code.segments")
     if out_path is None:
-        if settings.project_file is None:
-            raise UsageError("no output file given", fix="pass --output segments.csv")
-        out_path = settings.path(None, "output") / "segments.csv"
+        raise UsageError("no output file given", fix="pass --output segments.csv")
     if out_path.suffix.lower() != ".csv":
         raise UsageError(
             f"--output must be a .csv file (got '{out_path.name}')",
             fix="name it e.g. segments.csv; the .xlsx twin is written next to it",
         )
-    if unit is not None and unit not in ("sentence", "turn", "paragraph"):
-        raise UsageError(f"unknown unit '{unit}'", fix="use --unit sentence, turn or paragraph")
-    unit_value = settings.pick(unit, "code.unit")
-    if settings.resolved["code.unit"].source == "default":
-        unit_value = None  # the codebook's defaults decide, else sentence
-    want_xlsx = bool(settings.pick(xlsx, "code.xlsx"))
-    model_name = settings.pick(model, "model")
+    unit_value = settings.value(unit, "code.unit")  # None: the codebook's defaults decide, else sentence
+    want_xlsx = bool(settings.value(xlsx, "code.xlsx"))
+    model_name = settings.value(model, "model")
 
     cb = load_codebook(cb_path)
     if not any(c.rules for c in cb.iter_codes()):
@@ -266,7 +276,7 @@ def agree(
     codebook: Optional[Path] = typer.Option(
         None, "--codebook", "-c", help="Report every code of this codebook (also codes nobody used), with labels."
     ),
-    level: str = typer.Option("segment", "--level", "-l", help="Unit of comparison: segment or case."),
+    level: str = choice_option(AgreeLevel, AgreeLevel.SEGMENT.value, "--level", "-l", help="Unit of comparison."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the table as CSV."),
 ) -> None:
     """Inter-coder agreement per code and overall: percent agreement, Cohen's kappa, Krippendorff's alpha.
@@ -278,11 +288,9 @@ def agree(
     """
     from rich.table import Table
 
-    from ..coding.agree import LEVELS, agreement_files, write_agreement_csv
+    from ..coding.agree import agreement_files, write_agreement_csv
     from ..coding.codebook import load_codebook
 
-    if level not in LEVELS:
-        raise UsageError(f"unknown level '{level}'", fix="use --level segment or --level case")
     cb = load_codebook(codebook) if codebook else None
     result = agreement_files(coder_a, coder_b, level=level, codebook=cb)
     if result.unknown_codes:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Any, Iterable, Iterator, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,8 +13,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from typer.core import TyperGroup
 
+from ..choices import spoken
 from ..config import Settings, load_settings
-from ..errors import QualkitError
+from ..errors import QualkitError, UsageError
 
 T = TypeVar("T")
 
@@ -24,6 +26,30 @@ out_console = Console(highlight=False, soft_wrap=True)
 ProjectOption = typer.Option(
     None, "--project", "-p", help="Study folder or qualkit.yaml to read defaults from (default: ./qualkit.yaml)."
 )
+
+
+def choice_option(choices: type[StrEnum], default: Any, *flags: str, help: str, case_sensitive: bool = True) -> Any:
+    """A Typer option whose value is one of *choices* (a :mod:`qualkit.choices` enum).
+
+    The help shows ``[a|b|c]``; another value is qualkit's one-line usage error
+    (``unknown unit 'page' — use --unit sentence, turn or paragraph``), not a usage
+    screen. The command gets the plain string value (or *default*).
+    """
+    words = [c.value for c in choices]
+    flag = max(flags, key=len)
+    fix = f"use {flag} {words[0]} or {flag} {words[1]}" if len(words) == 2 else f"use {flag} {spoken(choices)}"
+
+    def check(value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return None
+        given = str(value) if case_sensitive else str(value).lower()
+        if given not in words:
+            raise UsageError(f"unknown {flag.lstrip('-')} '{given}'", fix=fix)
+        return given
+
+    return typer.Option(default, *flags, help=help, metavar="[" + "|".join(words) + "]", callback=check)
+
+
 ModelOption = typer.Option(
     None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline)."
 )

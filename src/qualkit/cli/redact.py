@@ -7,19 +7,29 @@ from typing import Optional
 
 import typer
 
+from ..choices import Style
+from ..config import layout_name, redact_options
 from ..errors import UsageError
-from .common import ModelOption, ProjectOption, err_console, out_console, report_error, say, settings_for, warn
+from .common import (
+    ModelOption,
+    ProjectOption,
+    choice_option,
+    err_console,
+    out_console,
+    report_error,
+    say,
+    settings_for,
+    warn,
+)
 
 
 def _default_key(s, key: Optional[Path], output: Path) -> Path:
-    picked = s.path(key, "redact.key")
+    picked = s.location(key, "redact.key")
     if picked is not None:
         return picked
-    if s.project_file is not None:
-        return s.path(None, "private") / "redaction-key.csv"
     # no project file: a private sibling of the output folder, never inside it
     out = output.resolve()
-    return out.parent / f"{out.name}-private" / "redaction-key.csv"
+    return out.parent / f"{out.name}-private" / layout_name("redact.key")
 
 
 def redact(
@@ -42,11 +52,12 @@ def redact(
         help="Study list of names, aliases, villages to always redact (one per line; 'PLACE: Ban X' sets the label).",
     ),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Words and phrases never replaced (one per line)."),
-    style: Optional[str] = typer.Option(
+    style: Optional[str] = choice_option(
+        Style,
         None,
         "--style",
         "-s",
-        help="tag ([PERSON 3]) | pseudonym (realistic names) | category ([PERSON]). Default: pseudonym.",
+        help="tag ([PERSON 3]), pseudonym (realistic names) or category ([PERSON]). Default: pseudonym.",
     ),
     keep_countries: Optional[bool] = typer.Option(
         None, "--keep-countries/--redact-countries", help="Leave country names in place (default) or replace them too."
@@ -78,39 +89,33 @@ def redact(
 
       qualkit redact -p mystudy mystudy/transcripts
     """
-    from ..redact import RedactOptions, redact_corpus
+    from ..redact import redact_corpus
 
     s = settings_for(project)
     if output is None:
-        if s.project_file is None:
+        output = s.default_path("redacted")
+        if output is None:
             raise UsageError("no output folder", fix="give --output DIR (a new folder for the redacted copies)")
-        output = s.path(None, "output") / "transcripts"
-    style_ = s.pick(style, "redact.style")
-    if style_ not in ("tag", "pseudonym", "category"):
-        raise UsageError(f"unknown style '{style_}'", fix="use --style tag, pseudonym or category")
+    opts = redact_options(
+        s,
+        style=style,
+        model=model,
+        names=names,
+        keep=keep,
+        keep_countries=keep_countries,
+        workers=workers,
+        dry_run=dry_run,
+    )
     key_path = _default_key(s, key, output)
     report_path = None
     if not no_report:
-        report_path = report or key_path.parent / "redaction-review.html"
+        report_path = report or key_path.parent / layout_name("review_report")
     if s.project_file is not None:  # the project's whole output/ is shareable, not only output/transcripts
         from ..fsutil import ensure_private_location
 
         for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
             if path is not None:
                 ensure_private_location(path, [output, s.path(None, "output")], what)
-    # the same detection cache as 'qualkit run' (project.ProjectPaths.cache), so neither redoes the other's NER pass
-    cache_dir = (s.path(None, "private") / "cache") if s.project_file is not None else None
-    opts = RedactOptions(
-        style=style_,
-        model=s.pick(model, "model"),
-        names_file=s.path(names, "redact.names"),
-        keep_file=s.path(keep, "redact.keep"),
-        keep_countries=bool(s.pick(keep_countries, "redact.keep_countries")),
-        workers=int(s.pick(workers, "redact.workers") or 1),
-        dry_run=dry_run,
-        cache_dir=cache_dir,
-        labels=s.pick(None, "redact.labels"),
-    )
     result = _run_with_bar(redact_corpus, inputs, output, key_path, opts, report_path)
     for exc in result.errors:
         report_error(exc)
@@ -182,9 +187,7 @@ def audit(
     from ..redact.audit import audit_output
 
     s = settings_for(project)
-    key_path = s.path(key, "redact.key")
-    if key_path is None and s.project_file is not None:
-        key_path = s.path(None, "private") / "redaction-key.csv"
+    key_path = s.location(key, "redact.key")
     if key_path is None:
         raise UsageError("no key given", fix="give --key FILE (the pseudonym key of the redaction)")
     if not key_path.is_file():
@@ -194,9 +197,9 @@ def audit(
     result = audit_output(
         folder,
         key_path,
-        model=s.pick(model, "model"),
+        model=s.value(model, "model"),
         keep_file=s.path(keep, "redact.keep"),
-        keep_countries=bool(s.pick(None, "redact.keep_countries")),
+        keep_countries=bool(s.value(None, "redact.keep_countries")),
         fresh=not key_only,
     )
     for exc in result.errors:
@@ -257,10 +260,10 @@ def score(
     opts = RedactOptions(
         dry_run=True,
         collect_spans=True,
-        model=s.pick(model, "model"),
+        model=s.value(model, "model"),
         names_file=s.path(names, "redact.names"),
         keep_file=s.path(keep, "redact.keep"),
-        keep_countries=bool(s.pick(keep_countries, "redact.keep_countries")),
+        keep_countries=bool(s.value(keep_countries, "redact.keep_countries")),
     )
     with tempfile.TemporaryDirectory() as tmp:
         result = redact_corpus(paths, Path(tmp) / "out", Path(tmp) / "key.csv", opts)

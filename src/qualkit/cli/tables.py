@@ -11,22 +11,20 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..choices import TABLE_FILE_FORMATS, TableFormat
 from ..errors import UsageError
-from .common import ProjectOption, out_console, say, settings_for, warn
+from .common import ProjectOption, choice_option, out_console, say, settings_for, warn
 
-FORMAT_HELP = "csv | xlsx | md | terminal (default: from the --output suffix, else terminal)."
+FORMAT_HELP = "Default: from the --output suffix, else terminal."
 
 
 def _format_for(fmt: Optional[str], output: Optional[Path]) -> str:
     if fmt:
-        fmt = fmt.lower()
-        if fmt not in ("csv", "xlsx", "md", "terminal"):
-            raise UsageError(f"unknown format '{fmt}'", fix="use --format csv, xlsx, md or terminal")
         return fmt
     if output is None:
-        return "terminal"
+        return TableFormat.TERMINAL.value
     suffix = output.suffix.lower().lstrip(".")
-    if suffix in ("csv", "xlsx", "md"):
+    if suffix in TABLE_FILE_FORMATS:
         return suffix
     if suffix in ("markdown",):
         return "md"
@@ -89,7 +87,7 @@ def tables(
     percent: bool = typer.Option(
         False, "--percent", help="Add '<column> %' columns (share of the column's total cases, one decimal, half up)."
     ),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    fmt: Optional[str] = choice_option(TableFormat, None, "--format", "-f", case_sensitive=False, help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="Output file (a folder for several CSV tables); default: print."
     ),
@@ -123,9 +121,7 @@ def tables(
     if cases_path is None:
         raise UsageError("no cases file", fix="give --cases CASES.csv (one row per respondent)")
     codebook_path = s.path(codebook, "codebook") if (codebook or s.project_file) else None
-    segments_path = segments
-    if segments_path is None and s.project_file is not None:
-        segments_path = s.path(None, "code.segments") or (s.path(None, "output") / "segments.csv")
+    segments_path = segments if segments is not None else s.location(None, "code.segments")
     filters = [parse_where(w) for w in (where or [])]
     fmt_ = _format_for(fmt, output)
 

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Iterable, Sequence
 
-LEVELS = ("segment", "case")
+from ..choices import AgreeLevel, values
+
+LEVELS = values(AgreeLevel)
 
 
 # --------------------------------------------------------------------------- statistics

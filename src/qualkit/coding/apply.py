@@ -15,10 +15,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..choices import Unit, values
 from ..documents import Document, Turn
 from .segments import CodedSegment
 
-UNITS = ("sentence", "turn", "paragraph")
+UNITS = values(Unit)
 ProgressFn = Callable[[str, int, int], None]
 
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r]*\n")

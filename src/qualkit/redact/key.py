@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from ..choices import Style, values
 from ..errors import InputError
 from ..fsutil import PRIVATE_MODE, atomic_write_text
 from ..textnorm import fold, has_diacritics, is_vn_syllable
 from .lexicon import lexicon, phrase_key, tokens_of
 
 KEY_COLUMNS = ("original", "label", "replacement", "first_document", "tag", "pseudonym")
-STYLES = ("tag", "pseudonym", "category")
+STYLES = values(Style)
 _TAG_RE = re.compile(r"^\[([A-Z]+) (\d+)\]$")
 _CAT_RE = re.compile(r"^\[([A-Z]+)\]$")
 

@@ -117,7 +117,7 @@ def plan_export(
         if original:
             transcripts = originals
         else:
-            transcripts = out_folder / "transcripts"
+            transcripts = settings.default_path("redacted")
             if not transcripts.is_dir():
                 raise InputError(
                     "no redacted transcripts to export",
@@ -138,7 +138,7 @@ def plan_export(
     if segments is not None:
         sg = Path(segments)
     elif has_project:
-        sg = settings.path(None, "code.segments") or (out_folder / "segments.csv")
+        sg = settings.location(None, "code.segments")
     else:
         sg = None
     # project-file defaults that do not exist are simply left out
@@ -148,7 +148,7 @@ def plan_export(
         cs = None
     if segments is None and sg is not None and not sg.is_file():
         sg = None
-    name = settings.pick(None, "project") if has_project else None
+    name = settings.value(None, "project") if has_project else None
     return ExportPlan(
         transcripts=Path(transcripts),
         codebook=cb,

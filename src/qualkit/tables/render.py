@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..choices import TableFormat, values
 from ..errors import UsageError
 from .build import PCT_SUFFIX, TOTAL_CASES, FrequencyTable, build_tables, format_percent, percent
 from .spec import load_table_specs
@@ -157,7 +158,7 @@ def write_xlsx(tables: Sequence[FrequencyTable], path: str | Path) -> Path:
     return path
 
 
-FORMATS = ("csv", "xlsx", "md", "terminal")
+FORMATS = values(TableFormat)
 
 
 def write_tables(tables: Sequence[FrequencyTable], output: str | Path, fmt: str) -> list[Path]:

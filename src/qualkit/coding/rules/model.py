@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-UNITS = ("sentence", "turn", "paragraph")
+from ...choices import Unit, values
+
+UNITS = values(Unit)
 ROLES = ("respondent", "interviewer")
 NEGATION_MODES = ("exclude", "require", "allow")
 DEFAULT_WITHIN = 5
