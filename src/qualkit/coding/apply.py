@@ -171,6 +171,49 @@ def document_units(document: Document, doc, kind: str) -> list[Unit]:
 # --------------------------------------------------------------------------- coding
 
 
+#: an answer of at most this many words is read with the exchange before its question too
+SHORT_ANSWER_WORDS = 8
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Token ranges a ``turn`` / ``question+answer`` rule looks at for one speech turn."""
+
+    turn: tuple[int, int]
+    question: tuple[int, int] | None  # the interviewer's turn just before
+    earlier: tuple[int, int] | None  # for a short answer: the exchange before the question
+    answer_negative: bool  # the turn opens with a denial ("No.", "Never.")
+
+
+def turn_contexts(document: Document, doc) -> dict[int, TurnContext]:
+    """Per speech turn (by index): its token range, the question before it, and for short
+    answers the earlier exchange; used by rules of scope ``turn`` and ``question+answer``."""
+    from .rules.evaluate import answer_is_negative
+
+    text = doc.text
+    tok_starts = [t.idx for t in doc]
+    tok_ends = [t.idx + len(t.text) for t in doc]
+    speech = [t for t in document.turns if t.role != "metadata"]
+    ranges: list[tuple[int, int] | None] = []
+    for t in speech:
+        a, b = _trim(text, t.text_start, t.end)
+        ranges.append(_token_range(tok_starts, tok_ends, a, b) if a < b else None)
+    out: dict[int, TurnContext] = {}
+    for k, t in enumerate(speech):
+        rng = ranges[k]
+        if rng is None:
+            continue
+        question = ranges[k - 1] if k >= 1 and speech[k - 1].role == "interviewer" else None
+        earlier = None
+        if question is not None and k >= 3:
+            words = sum(1 for i in range(*rng) if not (doc[i].is_space or doc[i].is_punct))
+            before = [r for r in ranges[k - 3 : k - 1] if r is not None]
+            if words <= SHORT_ANSWER_WORDS and before:
+                earlier = (before[0][0], before[-1][1])
+        out[t.index] = TurnContext(rng, question, earlier, answer_is_negative(doc, *rng))
+    return out
+
+
 def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") -> tuple[list[CodedSegment], list[Unit]]:
     """Code one already-parsed document. Returns (rows, sentence-or-default units)."""
     scan = compiled.scan(doc)
@@ -178,35 +221,63 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
     rows: list[tuple[int, int, int, CodedSegment]] = []
     rank = {r.code: i for i, r in enumerate(compiled.rules)}
     default_units: list[Unit] = []
+    contexts = turn_contexts(document, doc) if compiled.wide_scope else {}
+
+    def emit(u: Unit, code: str) -> None:
+        rows.append(
+            (
+                u.start,
+                u.end,
+                rank[code],
+                CodedSegment(
+                    document=document.id,
+                    code=code,
+                    case="",
+                    segment=u.segment,
+                    start=u.start,
+                    end=u.end,
+                    speaker=u.turn.speaker or "",
+                    coder="auto",
+                    status="suggested",
+                    text=document.text[u.start : u.end],
+                ),
+            )
+        )
+
     for kind in sorted(kinds):
         units = document_units(document, doc, kind)
         if kind == unit:
             default_units = units
+        by_turn: dict[int, list[Unit]] = {}
         for u in units:
             if u.tok_end <= u.tok_start:
                 continue
+            by_turn.setdefault(u.turn.index, []).append(u)
             for code in compiled.codes_for(
                 scan, u.tok_start, u.tok_end, unit=kind, role=u.turn.role, speaker=u.turn.speaker, default_unit=unit
             ):
-                rows.append(
-                    (
-                        u.start,
-                        u.end,
-                        rank[code],
-                        CodedSegment(
-                            document=document.id,
-                            code=code,
-                            case="",
-                            segment=u.segment,
-                            start=u.start,
-                            end=u.end,
-                            speaker=u.turn.speaker or "",
-                            coder="auto",
-                            status="suggested",
-                            text=document.text[u.start : u.end],
-                        ),
-                    )
-                )
+                emit(u, code)
+        for turn_index, turn_units in by_turn.items():
+            ctx = contexts.get(turn_index)
+            if ctx is None:
+                continue
+            turn = turn_units[0].turn
+            found = compiled.context_codes(
+                scan,
+                ctx.turn,
+                unit=kind,
+                role=turn.role,
+                speaker=turn.speaker,
+                default_unit=unit,
+                question=ctx.question,
+                earlier=ctx.earlier,
+                answer_negative=ctx.answer_negative,
+            )
+            for code, hits in found.items():
+                # the units holding what matched; evidence only in the question: the turn's first unit
+                placed = [u for u in turn_units if any(u.tok_start <= h[0] < u.tok_end for h in hits)]
+                for u in placed or turn_units[:1]:
+                    emit(u, code)
     if unit not in kinds:
         default_units = document_units(document, doc, unit)
     rows.sort(key=lambda r: (r[0], -r[1], r[2]))

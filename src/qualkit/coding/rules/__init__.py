@@ -20,7 +20,8 @@ Settings (in a code's ``rules:`` mapping, a theme's ``rules:`` or the
 codebook's ``defaults:``): ``unit`` (sentence | turn | paragraph),
 ``roles`` (respondent | interviewer; default respondent), ``speakers``
 (label globs), ``negation`` (exclude | require | allow; default exclude),
-``within`` (default distance for ``near``) and ``not`` (exclusions).
+``within`` (default distance for ``near``), ``scope`` (unit | turn |
+question+answer), ``hypothetical`` (allow | exclude) and ``not`` (exclusions).
 
 The package is split by stage:
 

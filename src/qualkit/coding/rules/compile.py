@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ...errors import CodebookError
-from .evaluate import DocScan, KeySet, evaluate_node
+from .evaluate import ContextScan, DocScan, KeySet, evaluate_node
 from .model import AllOf, Alternative, AnyOf, CodeRules, Near, Negated, Regex, Term, TokenPattern
 from .parse import parse_codebook_rules
 from .wordforms import WordForms
@@ -135,6 +135,7 @@ class CompiledCodebook:
                     ) from None
                 self._keys_by_hash[nlp.vocab.strings[leaf.key]] = leaf.key
         self.units_used = {r.unit for r in self.rules}
+        self.wide_scope = any(r.scope != "unit" for r in self.rules)
         self._compiled_alts = {
             r.code: [
                 Alternative(
@@ -143,6 +144,7 @@ class CompiledCodebook:
                     negation=a.negation,
                     line=a.line,
                     require=[_optimize(q) for q in a.require],
+                    hypothetical=a.hypothetical,
                 )
                 for a in r.alternatives
             ]
@@ -203,14 +205,14 @@ class CompiledCodebook:
     def codes_for(
         self, scan: DocScan, ts: int, te: int, *, unit: str, role: str, speaker: str | None, default_unit: str
     ) -> list[str]:
-        """Codes whose rules match tokens [ts, te) of a unit of kind *unit*."""
+        """Codes of scope ``unit`` whose rules match tokens [ts, te) of a unit of kind *unit*."""
         present = scan.in_range(ts, te)
         if not present:
             return []
         keys = set(present)
         out = []
         for r in self.rules:
-            if (r.unit or default_unit) != unit:
+            if (r.unit or default_unit) != unit or r.scope != "unit":
                 continue
             if not (self.positive[r.code] & keys):
                 continue
@@ -220,13 +222,65 @@ class CompiledCodebook:
                 out.append(r.code)
         return out
 
-    def _alternative_matches(self, alt: Alternative, present, scan: DocScan) -> bool:
-        hits = evaluate_node(Negated(alt.negation, alt.condition), present, scan, alt.negation)
+    def context_codes(
+        self,
+        scan: DocScan,
+        turn: tuple[int, int],
+        *,
+        unit: str,
+        role: str,
+        speaker: str | None,
+        default_unit: str,
+        question: tuple[int, int] | None = None,
+        earlier: tuple[int, int] | None = None,
+        answer_negative: bool = False,
+    ) -> dict[str, list[tuple[int, int]]]:
+        """Codes of scope ``turn`` or ``question+answer`` found for one turn (tokens *turn*),
+        with the occurrences that satisfied them: {code: [(start, end), ...]}.
+
+        *question* is the token range of the interviewer's turn just before, *earlier*
+        the exchange before that (given for short answers); their occurrences count
+        for ``question+answer`` codes, negated when the answer opens with a denial.
+        """
+        out: dict[str, list[tuple[int, int]]] = {}
+        turn_present = scan.in_range(*turn)
+        wide_present = None
+        view = None
+        for r in self.rules:
+            if r.scope == "unit" or (r.unit or default_unit) != unit or not r.applies_to(role, speaker):
+                continue
+            present, on = turn_present, scan
+            if r.scope == "question+answer" and (question or earlier):
+                if wide_present is None:
+                    wide_present = {k: list(v) for k, v in turn_present.items()}
+                    for rng in (question, earlier):
+                        if rng is not None:
+                            for k, v in scan.in_range(*rng).items():
+                                wide_present.setdefault(k, []).extend(v)
+                    view = ContextScan(scan, turn, answer_negative)
+                present, on = wide_present, view
+            if not present or not (self.positive[r.code] & present.keys()):
+                continue
+            hits: list[tuple[int, int]] = []
+            for alt in self._compiled_alts[r.code]:
+                hits.extend(self._alternative_hits(alt, present, on))
+            if hits:
+                out[r.code] = hits
+        return out
+
+    def _alternative_hits(self, alt: Alternative, present, scan) -> list[tuple[int, int]]:
+        hyp = alt.hypothetical == "exclude"
+        hits = evaluate_node(Negated(alt.negation, alt.condition), present, scan, alt.negation, hyp)
         if not hits:
-            return False
+            return []
         if alt.exclude is not None and evaluate_node(alt.exclude, present, scan, "allow"):
-            return False
-        return all(evaluate_node(req, present, scan, "allow") for req in alt.require)
+            return []
+        if all(evaluate_node(req, present, scan, "allow") for req in alt.require):
+            return hits
+        return []
+
+    def _alternative_matches(self, alt: Alternative, present, scan: DocScan) -> bool:
+        return bool(self._alternative_hits(alt, present, scan))
 
 
 def _optimize(node):

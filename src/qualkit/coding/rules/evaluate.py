@@ -27,6 +27,11 @@ _SCOPE_BREAKS = frozenset(
 )
 _BREAK_PUNCT = frozenset(',;:.!?()[]—–"“”')
 NEGATION_WINDOW = 5  # words before a match searched for a cue
+#: subordinators that make a clause conditional ("if someone tricks you ...")
+HYPOTHETICAL_MARKS = frozenset("if unless whether suppose supposing imagine".split())
+_MODALS = frozenset("would could might should 'd".split())
+#: first words of an answer that deny what the question asked ("No.", "Never.", "Not once.")
+NEGATIVE_ANSWERS = frozenset("no nope never not nobody none nothing neither".split())
 
 
 @dataclass
@@ -39,6 +44,7 @@ class DocScan:
     word_index: list[int]  # non-space tokens before each token (for distances)
     sent_start: list[int]
     _neg: dict = field(default_factory=dict)
+    _hyp: dict = field(default_factory=dict)
 
     def in_range(self, ts: int, te: int) -> dict[str, list[tuple[int, int]]]:
         out: dict[str, list[tuple[int, int]]] = {}
@@ -55,6 +61,12 @@ class DocScan:
         if key not in self._neg:
             self._neg[key] = _is_negated(self.doc, s, e, self.sent_start[s], self.word_index)
         return self._neg[key]
+
+    def hypothetical(self, s: int, e: int) -> bool:
+        key = (s, e)
+        if key not in self._hyp:
+            self._hyp[key] = _is_hypothetical(self.doc, s, e)
+        return self._hyp[key]
 
     def gap(self, occs: Iterable[tuple[int, int]]) -> int:
         occs = list(occs)
@@ -139,6 +151,70 @@ def _is_negated(doc, s: int, e: int, sent_start: int, word_index: list[int]) -> 
     return False
 
 
+def _is_hypothetical(doc, s: int, e: int) -> bool:
+    """Is the match doc[s:e] in a conditional ("if you refuse, they beat you")?
+
+    True when the clause holding the match, or a clause governing it, has an
+    if/unless/whether subordinate clause (the match in the if-clause or in its
+    main clause) whose verb is not a simple past ("if a guest refused, I told
+    him ..." tells what happened each time), or when the governing verb has a
+    modal such as would/could/might.
+    """
+    tok = doc[s:e].root
+    chain = [tok, *tok.ancestors]
+    for anc in chain:
+        if anc.dep_ == "mark" and anc.lower_ in HYPOTHETICAL_MARKS:
+            return True
+        clauses = [anc] + [c for c in anc.children if c.dep_ == "advcl"]
+        for clause in clauses:
+            for child in clause.children:
+                if child.dep_ == "mark" and child.lower_ in HYPOTHETICAL_MARKS:
+                    past = clause.tag_ == "VBD" and not any(
+                        a.lower_ in _MODALS for a in anc.children if a.dep_ == "aux"
+                    )
+                    if not past:
+                        return True
+        if anc.dep_ in ("ccomp", "relcl", "acl", "parataxis") and anc is not tok:
+            break
+    return False
+
+
+class ContextScan:
+    """A :class:`DocScan` seen from one turn: occurrences outside the turn (the interviewer's
+    question, an earlier exchange) count as negated when the answer denies them ("No.",
+    "Never.", "Not once.") and as affirmed otherwise."""
+
+    def __init__(self, scan: DocScan, turn: tuple[int, int], answer_negative: bool):
+        self.scan = scan
+        self.turn = turn
+        self.answer_negative = answer_negative
+        self.doc = scan.doc
+
+    def _outside(self, s: int) -> bool:
+        return not (self.turn[0] <= s < self.turn[1])
+
+    def negated(self, s: int, e: int) -> bool:
+        if self._outside(s):
+            return self.answer_negative != self.scan.negated(s, e)
+        return self.scan.negated(s, e)
+
+    def hypothetical(self, s: int, e: int) -> bool:
+        return False if self._outside(s) else self.scan.hypothetical(s, e)
+
+    def gap(self, occs) -> int:
+        return self.scan.gap(occs)
+
+
+def answer_is_negative(doc, ts: int, te: int) -> bool:
+    """Does the turn doc[ts:te] open with a denial ("No.", "Never.", "No, never ...")?"""
+    for i in range(ts, te):
+        tok = doc[i]
+        if tok.is_space or tok.is_punct:
+            continue
+        return tok.lower_ in NEGATIVE_ANSWERS
+    return False
+
+
 @dataclass(frozen=True)
 class KeySet:
     """Compiled form of "any of these words/regexes/patterns": their keys."""
@@ -146,37 +222,40 @@ class KeySet:
     keys: frozenset
 
 
-def evaluate_node(node, present: dict, scan: DocScan, mode: str) -> list[tuple[int, int]]:
-    """Occurrences that satisfy *node* in the unit (empty list = no match)."""
-    if isinstance(node, KeySet):
-        out = []
-        keys = node.keys
-        for k, occs in present.items():
-            if k in keys:
-                out.extend(occs)
+def evaluate_node(node, present: dict, scan, mode: str, hyp: bool = False) -> list[tuple[int, int]]:
+    """Occurrences that satisfy *node* in the unit (empty list = no match).
+
+    *mode* is the negation mode; *hyp* True drops mentions in a conditional clause.
+    """
+    if isinstance(node, (KeySet, Term, Regex, TokenPattern)):
+        if isinstance(node, KeySet):
+            out = []
+            keys = node.keys
+            for k, occs in present.items():
+                if k in keys:
+                    out.extend(occs)
+        else:
+            out = list(present.get(node.key, []))
         if mode == "exclude" and out:
-            return [o for o in out if not scan.negated(*o)]
+            out = [o for o in out if not scan.negated(*o)]
+        if hyp and out:
+            out = [o for o in out if not scan.hypothetical(*o)]
         return out
-    if isinstance(node, (Term, Regex, TokenPattern)):
-        occs = present.get(node.key, [])
-        if mode == "exclude":
-            return [o for o in occs if not scan.negated(*o)]
-        return list(occs)
     if isinstance(node, Negated):
         inner = "allow" if node.mode == "require" else node.mode
-        hits = evaluate_node(node.item, present, scan, inner)
+        hits = evaluate_node(node.item, present, scan, inner, hyp)
         if node.mode == "require" and not any(scan.negated(*o) for o in hits):
             return []
         return hits
     if isinstance(node, AnyOf):
-        out: list = []
+        out = []
         for item in node.items:
-            out.extend(evaluate_node(item, present, scan, mode))
+            out.extend(evaluate_node(item, present, scan, mode, hyp))
         return out
     if isinstance(node, AllOf):
         out = []
         for item in node.items:
-            hits = evaluate_node(item, present, scan, mode)
+            hits = evaluate_node(item, present, scan, mode, hyp)
             if not hits:
                 return []
             out.extend(hits)
@@ -184,7 +263,7 @@ def evaluate_node(node, present: dict, scan: DocScan, mode: str) -> list[tuple[i
     if isinstance(node, Near):
         lists = []
         for item in node.items:
-            hits = evaluate_node(item, present, scan, mode)
+            hits = evaluate_node(item, present, scan, mode, hyp)
             if not hits:
                 return []
             lists.append(sorted(set(hits)))

@@ -21,13 +21,26 @@ from ...choices import Unit, values
 UNITS = values(Unit)
 ROLES = ("respondent", "interviewer")
 NEGATION_MODES = ("exclude", "require", "allow")
+#: where a code's conditions are looked for: the unit itself, its whole turn, or the turn and
+#: the interviewer's question before it (and, for a short answer, the exchange before that)
+SCOPES = ("unit", "turn", "question+answer")
+#: whether mentions in a conditional clause ("if someone tricks you ...") count
+HYPOTHETICAL_MODES = ("allow", "exclude")
 DEFAULT_WITHIN = 5
 MAX_WITHIN = 200
 
 CONDITION_KEYS = ("any", "all", "near", "exact", "regex", "pattern")
-SETTING_KEYS = ("unit", "roles", "speakers", "negation", "within")
+SETTING_KEYS = ("unit", "roles", "speakers", "negation", "within", "scope", "hypothetical")
 #: keys of one alternative (an item of ``match:`` or of a rules list)
-ALTERNATIVE_KEYS = frozenset(CONDITION_KEYS) | {"within", "in_order", "negation", "not", "only_if", "case_sensitive"}
+ALTERNATIVE_KEYS = frozenset(CONDITION_KEYS) | {
+    "within",
+    "in_order",
+    "negation",
+    "hypothetical",
+    "not",
+    "only_if",
+    "case_sensitive",
+}
 #: keys of a nested condition (inside any/all/near)
 NESTED_KEYS = frozenset(CONDITION_KEYS) | {"within", "in_order", "negation", "case_sensitive"}
 #: keys of a code's ``rules:`` mapping
@@ -105,6 +118,7 @@ class Alternative:
     negation: str
     line: int | None = None
     require: list = field(default_factory=list)  # only_if: each must also be present in the unit
+    hypothetical: str = "allow"  # exclude: mentions in a conditional clause do not count
 
 
 @dataclass
@@ -117,6 +131,7 @@ class CodeRules:
     roles: tuple[str, ...]
     speakers: tuple[str, ...]
     line: int | None = None
+    scope: str = "unit"  # unit | turn | question+answer
 
     def leaves(self) -> Iterable:
         for alt in self.alternatives:

@@ -21,10 +21,12 @@ from .model import (
     CODE_RULE_KEYS,
     CONDITION_KEYS,
     DEFAULT_WITHIN,
+    HYPOTHETICAL_MODES,
     MAX_WITHIN,
     NEGATION_MODES,
     NESTED_KEYS,
     ROLES,
+    SCOPES,
     SHARED_SETTING_KEYS,
     UNITS,
     AllOf,
@@ -193,6 +195,39 @@ def _parse_negation(mapping, ctx: _Ctx) -> str | None:
     return value
 
 
+def _parse_choice(mapping, key: str, allowed: tuple[str, ...], ctx: _Ctx, fix: str) -> str | None:
+    if key not in mapping:
+        return None
+    value = mapping[key]
+    if value not in allowed:
+        close = difflib.get_close_matches(str(value), allowed, n=1)
+        raise ctx.error(
+            f"unknown {key} '{value}'", line_of(mapping, key), (f"did you mean '{close[0]}'? " if close else "") + fix
+        )
+    return value
+
+
+def _parse_scope(mapping, ctx: _Ctx) -> str | None:
+    return _parse_choice(
+        mapping,
+        "scope",
+        SCOPES,
+        ctx,
+        "use unit (the unit only, default), turn (the whole speech turn) or question+answer "
+        "(the turn and the interviewer's question before it)",
+    )
+
+
+def _parse_hypothetical(mapping, ctx: _Ctx) -> str | None:
+    return _parse_choice(
+        mapping,
+        "hypothetical",
+        HYPOTHETICAL_MODES,
+        ctx,
+        "use allow (default: mentions in an if-clause count) or exclude (they do not)",
+    )
+
+
 def _parse_condition(value, ctx: _Ctx, line: int | None, within: int, case_sensitive: bool = False):
     """A condition: a text (word/phrase), a list (any of), or a mapping with one condition key."""
     if isinstance(value, bool) or value is None:
@@ -291,6 +326,8 @@ class _Settings:
     speakers: tuple[str, ...] | None = None
     negation: str | None = None
     within: int | None = None
+    scope: str | None = None
+    hypothetical: str | None = None
     exclude: list = field(default_factory=list)  # inherited exclusions (not:)
     require: list = field(default_factory=list)  # inherited requirements (only_if:)
 
@@ -301,6 +338,8 @@ class _Settings:
             speakers=other.speakers if other.speakers is not None else self.speakers,
             negation=other.negation or self.negation,
             within=other.within if other.within is not None else self.within,
+            scope=other.scope or self.scope,
+            hypothetical=other.hypothetical or self.hypothetical,
             exclude=self.exclude + other.exclude,
             require=self.require + other.require,
         )
@@ -337,6 +376,8 @@ def _parse_settings(mapping: dict, ctx: _Ctx, within_default: int) -> _Settings:
             )
         s.speakers = tuple(str(x).strip().lower() for x in spk)
     s.negation = _parse_negation(mapping, ctx)
+    s.scope = _parse_scope(mapping, ctx)
+    s.hypothetical = _parse_hypothetical(mapping, ctx)
     if "within" in mapping:
         s.within = _parse_within(mapping, ctx, within_default)
     if "not" in mapping:
@@ -361,9 +402,10 @@ def _parse_alternative(raw, ctx: _Ctx, line: int | None, inherited: _Settings) -
     within = inherited.within if inherited.within is not None else DEFAULT_WITHIN
     if isinstance(raw, dict):
         _check_unknown(raw, ALTERNATIVE_KEYS, ctx, "a rule")
-        cond_map = _subset(raw, ALTERNATIVE_KEYS - {"not", "negation", "only_if"})
+        cond_map = _subset(raw, ALTERNATIVE_KEYS - {"not", "negation", "only_if", "hypothetical"})
         condition = _parse_mapping_condition(cond_map, ctx, within, False)
         negation = _parse_negation(raw, ctx) or inherited.negation or "exclude"
+        hypothetical = _parse_hypothetical(raw, ctx) or inherited.hypothetical or "allow"
         excl = list(inherited.exclude)
         if "not" in raw:
             excl.append(_parse_condition(raw["not"], ctx, line_of(raw, "not"), within))
@@ -374,10 +416,13 @@ def _parse_alternative(raw, ctx: _Ctx, line: int | None, inherited: _Settings) -
     else:
         condition = _parse_condition(raw, ctx, line, within)
         negation = inherited.negation or "exclude"
+        hypothetical = inherited.hypothetical or "allow"
         excl = list(inherited.exclude)
         req = list(inherited.require)
     exclude = None if not excl else (excl[0] if len(excl) == 1 else AnyOf(excl))
-    return Alternative(condition=condition, exclude=exclude, negation=negation, line=line, require=req)
+    return Alternative(
+        condition=condition, exclude=exclude, negation=negation, line=line, require=req, hypothetical=hypothetical
+    )
 
 
 def parse_code_rules(
@@ -452,6 +497,7 @@ def parse_code_rules(
         roles=tuple(roles),
         speakers=tuple(settings.speakers or ()),
         line=rline,
+        scope=settings.scope or "unit",
     )
 
 
