@@ -10,29 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, LeakError
-from ..textnorm import fold_text
+from ..textnorm import clean, fold_text
 
 # =========================================================================== safety: key leaks
-
-
-def _fold_char_map(text: str) -> tuple[str, list[int] | None]:
-    """Case- and diacritic-folded *text* (redaction's folding) and a map from folded offsets to original ones."""
-    ft = fold_text(text)
-    return ft.text, ft.orig
 
 
 _WORD_RE = re.compile(r"\w+")
 
 
 def _tokens(text: str) -> tuple[str, ...]:
-    folded, _ = _fold_char_map(text)
-    return tuple(_WORD_RE.findall(folded))
+    return tuple(_WORD_RE.findall(fold_text(text).text))
 
 
 @dataclass
@@ -57,7 +49,7 @@ def _match_rule(original: str, toks: tuple[str, ...]) -> tuple[str | None, bool]
     if not is_common_word(toks[0]):
         return None, False
     if has_diacritics(original):
-        return unicodedata.normalize("NFC", original.strip()).lower(), False
+        return clean(original.strip()).text.lower(), False
     return None, True
 
 
@@ -131,8 +123,12 @@ class LeakGuard:
                 rule = (ident.exact, ident.capitalised)
                 if rule == (None, False):
                     self.rules[ident.tokens] = None
-                elif self.rules.get(ident.tokens, []) is not None:
-                    self.rules.setdefault(ident.tokens, []).append(rule)
+                elif ident.tokens not in self.rules:
+                    self.rules[ident.tokens] = [rule]
+                else:
+                    spellings = self.rules[ident.tokens]
+                    if spellings is not None:
+                        spellings.append(rule)
         self.lengths = sorted({len(t) for t in self.entries}, reverse=True)
         self.hits: list[LeakHit] = []
         self.checked = 0
@@ -145,8 +141,8 @@ class LeakGuard:
         """(start, end, (label, key line)) of each identifier in *text* (original offsets)."""
         if not self.entries or not text:
             return []
-        folded, orig = _fold_char_map(text)
-        words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded)]
+        ft = fold_text(text)  # redaction's cleaning and folding: invisible and look-alike characters too
+        words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(ft.text)]
         toks = [w[2] for w in words]
         # words inside an allowed phrase are not checked ("Khanh Hoa" allowed, "Hoa" alone still refused)
         masked = [False] * len(words)
@@ -166,10 +162,9 @@ class LeakGuard:
                 if any(masked[i : i + n]):
                     continue
                 if i + n <= len(words) and tuple(toks[i : i + n]) in self.entries:
-                    s, e = words[i][0], words[i + n - 1][1]
-                    if orig is not None:
-                        s, e = orig[s], (orig[e - 1] + 1 if e - 1 < len(orig) else len(text))
-                    if not self._spelling_ok(tuple(toks[i : i + n]), text[s:e]):
+                    s, e = ft.span(words[i][0], words[i + n - 1][1], widen=False)
+                    written = ft.cleaned.text[words[i][0] : words[i + n - 1][1]]
+                    if not self._spelling_ok(tuple(toks[i : i + n]), written):
                         continue
                     out.append((s, e, self.entries[tuple(toks[i : i + n])]))
                     i += n - 1
@@ -181,7 +176,7 @@ class LeakGuard:
         rules = self.rules.get(tokens)
         if rules is None:
             return True
-        as_written = unicodedata.normalize("NFC", written).lower()
+        as_written = written.lower()
         return any(
             (exact is not None and as_written == exact) or (capitalised and written[:1].isupper())
             for exact, capitalised in rules

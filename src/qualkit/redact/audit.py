@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+from ..documents import Turn
 from ..errors import QualkitError
 from ..readers import iter_inputs, read_document
-from .engine import LOG_NAME, Detector, RedactOptions, build_index, chunks
+from ..textnorm import clean
+from .engine import LOG_NAME, Detector, RedactOptions, build_index, chunks, cleaned_turns
 from .key import RedactionKey
 from .lexicon import tokens_of
 from .phrases import TokenView
@@ -86,7 +88,14 @@ class KeyMatcher:
         self._lines = {tuple(tokens_of(e.original)): e.line for e in self.key.entries.values()}
 
     def find(self, text: str, view: TokenView | None = None) -> list[KeyHit]:
-        view = view or TokenView(text)
+        """The key's originals in *text* (invisible and look-alike characters resolved, see
+        :func:`qualkit.textnorm.clean`), at original offsets. *view*: tokens of *text* when
+        it is already clean."""
+        if view is None:
+            cl = clean(text)
+            return [
+                KeyHit(*cl.span(h.start, h.end), h.label, h.key_line) for h in self.find(cl.text, TokenView(cl.text))
+            ]
         masked = _masked(text)
         out = []
         for i, k, entry in self.index.finditer(view):
@@ -135,7 +144,7 @@ def audit_output(
             continue
         rel = inp.rel.as_posix()
         _audit_path(result, matcher, rel)
-        texts = [(rel, doc.text, True, doc.turns)]
+        texts: list[tuple[str, str, bool, Sequence[Turn] | None]] = [(rel, doc.text, True, doc.turns)]
         if inp.path.suffix.lower() == ".docx":
             from ..readers.docx import docx_other_texts
 
@@ -179,15 +188,19 @@ def _audit_text(
     fresh: bool,
     use_ner: bool,
 ) -> None:
+    # the text as redaction reads it (invisible and look-alike characters resolved); leaks are
+    # reported at the offsets of the original
+    cl = clean(text)
+    text = cl.text
     view = TokenView(text)
     masked = _masked(text)
     key_hits = set()
     for hit in matcher.find(text, view):
-        result.leaks.append(Leak(where, hit.start, hit.end, hit.label, "key"))
+        result.leaks.append(Leak(where, *cl.span(hit.start, hit.end), hit.label, "key"))
         key_hits.add((hit.start, hit.end))
     if not fresh:
         return
-    spans = det.rule_spans(text, turns, view)
+    spans = det.rule_spans(text, cleaned_turns(cl, turns), view)
     if use_ner:
         parts = chunks(text)
         for sdoc, (a, _b) in zip(det.nlp.pipe(text[a:b] for a, b in parts), parts):
@@ -200,4 +213,5 @@ def _audit_text(
             continue
         if (sp.start, sp.end) in key_hits:
             continue
-        result.leaks.append(Leak(where, sp.start, sp.end, sp.label, "detector", sp.detector))
+        start, end = cl.span(sp.start, sp.end)
+        result.leaks.append(Leak(where, start, end, sp.label, "detector", sp.detector))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
+from ..documents import Turn
 from ..errors import InputError, QualkitError, SafetyError, UsageError
 from ..fsutil import atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
 from ..readers import InputFile, iter_inputs, read_document
-from ..textnorm import fold, has_diacritics
+from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
 from .key import STYLES, RedactionKey
 from .lexicon import is_common_word, phrase_key, tokens_of
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 _TITLE_RE = re.compile(r"([^\W\d_]+\.?)[ \t]+(?=\w)")
 #: Bump when detection changes, so cached detections are recomputed.
-DETECTOR_VERSION = "3"
+DETECTOR_VERSION = "4"
 CHUNK_CHARS = 4000
 LOG_NAME = "redaction-log.csv"
 LOG_COLUMNS = ("document", "file", "start", "end", "label", "replacement", "detector", "out_start", "out_end")
@@ -260,7 +262,8 @@ class Detector:
 
         lex = self.rules.lex
         toks = toks if toks is not None else tokens_of(text)
-        if _looks_vietnamese(text):
+        vietnamese = _looks_vietnamese(text)
+        if vietnamese:
             toks = toks[-1:]
         out = []
         for t in toks:
@@ -268,6 +271,7 @@ class Detector:
                 continue
             if (
                 t in lex.surnames
+                and not (vietnamese and t in lex.given)  # "Mai" of "Nguyễn Thị Mai" is her given name
                 or t in lex.middles
                 and t not in lex.given
                 or t in lex.stop
@@ -391,6 +395,24 @@ class _Cache:
         )
 
 
+def cleaned_turns(cl: Cleaned, turns: Sequence[Turn] | None) -> Sequence[Turn] | None:
+    """A document's turns at the offsets of its cleaned text."""
+    if cl.orig is None or not turns:
+        return turns
+    at = cl.to_clean
+    return [
+        dataclasses.replace(
+            t,
+            start=at(t.start),
+            end=at(t.end),
+            text_start=at(t.text_start),
+            label_start=None if t.label_start is None else at(t.label_start),
+            label_end=None if t.label_end is None else at(t.label_end),
+        )
+        for t in turns
+    ]
+
+
 def _vocab(view: TokenView) -> set[str]:
     return {f for f, c in zip(view.folded, view.caps) if c and f.isalpha()}
 
@@ -416,21 +438,25 @@ def _pass1_stream(
                 rec.error = exc
                 side.append(rec)
                 continue
-            view = TokenView(doc.text)
-            rules = det.rule_spans(doc.text, doc.turns, view)
+            # detection reads the cleaned text (invisible and look-alike characters resolved);
+            # spans stay in its offsets until pass 2 maps them back to the original
+            cl = clean(doc.text)
+            text = cl.text
+            view = TokenView(text)
+            rules = det.rule_spans(text, cleaned_turns(cl, doc.turns), view)
             rec.vocab = _vocab(view)
             cached = cache.get(rec.sha) if det.opts.use_ner else []
             if cached is not None:
                 rec.cached = bool(det.opts.use_ner)
                 spans = rules + [Span(*c) for c in cached]
-                rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(doc.text, spans)]
-                rec.originals = [(doc.text[a:b], lab, d) for a, b, lab, d in rec.spans]
+                rec.spans = [(s.start, s.end, s.label, s.detector) for s in det.finish(text, spans)]
+                rec.originals = [(text[a:b], lab, d) for a, b, lab, d in rec.spans]
                 side.append(rec)
                 continue
-            parts = chunks(doc.text)
-            pending[idx] = (rec, doc.text, rules, len(parts))
+            parts = chunks(text)
+            pending[idx] = (rec, text, rules, len(parts))
             for a, b in parts:
-                yield doc.text[a:b], (idx, a)
+                yield text[a:b], (idx, a)
 
     if not det.opts.use_ner:
         for _ in feed():
@@ -558,20 +584,31 @@ class Replacer:
         self._memo: dict[tuple[str, str], str] = {}
 
     def spans_for(self, text: str, base: list[Span], view: TokenView | None = None) -> list[Span]:
+        """*base* spans of a (cleaned) text with every study identifier found in it, finished."""
         view = view or TokenView(text)
         spans = list(base)
         for i, k, entry in self.index.finditer(view):
             spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, entry.source))
         return self.det.finish(text, spans)
 
-    def items(self, text: str, spans: list[Span], document: str) -> list[Item]:
-        """The replacement of each span, from the key (new originals are added to it)."""
-        out = []
+    def items(self, cleaned: Cleaned, spans: list[Span], document: str) -> list[Item]:
+        """The replacement of each span of the cleaned text, from the key (new originals are added
+        to it as they read), at the offsets of the original text: the whole original span,
+        invisible characters included."""
+        out: list[Item] = []
         for s in spans:
-            original = text[s.start : s.end]
-            entry = self.key.assign(original, s.label, document)
-            out.append(Item(s.start, s.end, entry.label, entry.replacement_for(self.key.style), s.detector))
+            entry = self.key.assign(cleaned.text[s.start : s.end], s.label, document)
+            a, b = cleaned.span(s.start, s.end)
+            if out and a < out[-1].end:
+                a = out[-1].end  # an invisible character between two spans goes with the first
+            out.append(Item(a, b, entry.label, entry.replacement_for(self.key.style), s.detector))
         return out
+
+    def document_items(self, text: str, base: Iterable[tuple], document: str) -> list[Item]:
+        """The replacements in a document's *text* given the spans pass 1 found (cleaned offsets)."""
+        cl = clean(text)
+        spans = self.spans_for(cl.text, [Span(*s) for s in base], TokenView(cl.text))
+        return self.items(cl, spans, document)
 
     def redact_string(self, text: str, document: str) -> str:
         """Redact a string that is not part of the document body (headers, comments, properties...)."""
@@ -580,13 +617,13 @@ class Replacer:
         memo_key = (text, document)
         if memo_key in self._memo:
             return self._memo[memo_key]
-        view = TokenView(text)
-        base = self.det.rule_spans(text, None, view)
+        cl = clean(text)
+        view = TokenView(cl.text)
+        base = self.det.rule_spans(cl.text, None, view)
         if self.det.opts.use_ner and len(text) < 100_000:
-            base += self.det.ner_for_chunk(self.det.nlp(text), 0)
-        spans = self.spans_for(text, base, view)
-        items = self.items(text, spans, document)
-        out = apply_items(text, items)
+            base += self.det.ner_for_chunk(self.det.nlp(cl.text), 0)
+        spans = self.spans_for(cl.text, base, view)
+        out = apply_items(text, self.items(cl, spans, document))
         if len(self._memo) < 10_000:
             self._memo[memo_key] = out
         return out
@@ -888,10 +925,7 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
     replacer, result = sink.replacer, sink.result
     doc = read_document(rec.path, rel=rec.rel)
     rel = rec.rel.as_posix()
-    view = TokenView(doc.text)
-    base = [Span(*s) for s in rec.spans]
-    spans = replacer.spans_for(doc.text, base, view)
-    items = replacer.items(doc.text, spans, rel)
+    items = replacer.document_items(doc.text, rec.spans, rel)
     if sink.write is not None and sink.log is not None:
         out_path = sink.output_dir / rec.rel  # the writer refuses to overwrite its input
         sink.write(

@@ -22,24 +22,25 @@ class TokenView:
     def __init__(self, text: str) -> None:
         self.text = text
         ft = fold_text(text)
-        if ft.orig is None:
+        if ft.identical:
             spans = [m.span() for m in WORD_RE.finditer(ft.text)]
             self.starts = [a for a, _ in spans]
             self.ends = [b for _, b in spans]
             ft_text = ft.text
             self.folded = [ft_text[a:b] for a, b in spans]
+            self.caps = [text[a].isupper() or text[a].isdigit() for a in self.starts]
         else:
-            starts, ends, folded = [], [], []
+            # a text with invisible or look-alike characters (the engine passes cleaned text;
+            # other callers get tokens of the cleaned text at original offsets)
+            starts, ends, folded, caps = [], [], [], []
+            cleaned = ft.cleaned.text
             for m in WORD_RE.finditer(ft.text):
-                s = ft.to_orig(m.start())
-                e = ft.to_orig(m.end() - 1) + 1
-                while e < len(text) and "\u0300" <= text[e] <= "\u036f":
-                    e += 1
+                s, e = ft.span(m.start(), m.end(), widen=False)
                 starts.append(s)
                 ends.append(e)
                 folded.append(m.group())
-            self.starts, self.ends, self.folded = starts, ends, folded
-        self.caps = [text[a].isupper() or text[a].isdigit() for a in self.starts]
+                caps.append(cleaned[m.start()].isupper() or cleaned[m.start()].isdigit())
+            self.starts, self.ends, self.folded, self.caps = starts, ends, folded, caps
 
     def __len__(self) -> int:
         return len(self.starts)

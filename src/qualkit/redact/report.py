@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Sequence
 
 from ..fsutil import PRIVATE_MODE, atomic_open
 
@@ -50,7 +51,7 @@ class ReviewReport:
         self.detectors: Counter = Counter()
         self.documents = 0
 
-    def add(self, name: str, text: str, items: list[tuple[int, int, str, str, str]]) -> None:
+    def add(self, name: str, text: str, items: Sequence[tuple[int, int, str, str, str]]) -> None:
         """*items*: (start, end, label, replacement, detector), sorted, non-overlapping."""
         self.documents += 1
         for _s, _e, label, _r, det in items:

@@ -115,12 +115,11 @@ def apply_keep(text: str, spans: list[Span], keep: frozenset[str], keep_countrie
     out: list[Span] = []
     for sp in spans:
         if sp.label in ("PERSON", "PLACE", "FACILITY"):
-            sp = _trim_kept(text, sp, keep, countries)
-            if sp is None:
-                continue
-        elif phrase_key(text[sp.start : sp.end]) in keep:
-            continue
-        out.append(sp)
+            trimmed = _trim_kept(text, sp, keep, countries)
+            if trimmed is not None:
+                out.append(trimmed)
+        elif phrase_key(text[sp.start : sp.end]) not in keep:
+            out.append(sp)
     return out
 
 
