@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import PROJECT_FILE, Settings, load_settings, redact_options
-from .errors import ConfigError, InputError, SafetyError, UsageError
+from .errors import ConfigError, InputError, QualkitError, SafetyError, UsageError
 from .fsutil import atomic_write_text, file_sha256, is_inside
 
 ProgressFn = Callable[[str, int, int], None]
@@ -494,17 +494,26 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     inputs = list(iter_inputs([paths.redacted])) if paths.redacted.is_dir() else []
     # fingerprint each document by its text as qualkit reads it (a re-written .docx
     # has new zip timestamps but the same text, and must not be re-coded)
-    read = [read_document(f.path, rel=f.rel) for f in inputs]
+    read, errors = [], []
+    for f in inputs:
+        try:
+            read.append(read_document(f.path, rel=f.rel))
+        except QualkitError as exc:  # one damaged file: said once, the others are coded
+            errors.append(exc)
     check_unique_ids(read, root=paths.transcripts)  # a dict by id would silently drop one of two same-named transcripts
     docs = {d.id: d for d in read}
     hashes = {doc_id: hashlib.sha256(doc.text.encode("utf-8")).hexdigest() for doc_id, doc in docs.items()}
+    for f in inputs:  # an unreadable document keeps its rows and its state: neither re-coded nor removed
+        doc_id = f.path.stem
+        if doc_id not in hashes and doc_id in old_hashes:
+            hashes[doc_id] = old_hashes[doc_id]
     changed = [doc for doc_id, doc in docs.items() if old_hashes.get(doc_id) != hashes[doc_id]]
     if not paths.segments.is_file():
         changed = list(docs.values())
     removed = set(old_hashes) - set(hashes)
     if not changed and not removed:
         report("code", len(inputs), len(inputs))
-        return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept")
+        return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept", errors=errors)
     recoded = {d.id for d in changed} | removed
     update = update_segments_file(
         changed,
@@ -530,6 +539,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         True,
         f"{len(changed)} of {len(inputs)} transcript(s) coded; {len(merged)} segment rows",
         written,
+        errors=errors,
         warnings=warnings,
     )
 

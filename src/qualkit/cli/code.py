@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..choices import AgreeLevel, Unit
-from ..errors import InputError, UsageError
+from ..errors import InputError, QualkitError, UsageError
 from .common import (
     ModelOption,
     ProjectOption,
@@ -18,7 +18,9 @@ from .common import (
     info,
     out_console,
     progress,
+    report_error,
     say,
+    say_failed,
     settings_for,
     warn,
 )
@@ -116,7 +118,16 @@ def code(
             "coding the original transcripts into the shareable output folder: the segments file holds their "
             "text. Code the redacted copies, or keep this file private."
         )
-    docs = [read_document(f.path, rel=f.rel) for f in files]
+    docs, failed = [], []
+    for f in files:
+        try:
+            docs.append(read_document(f.path, rel=f.rel))
+        except QualkitError as exc:  # one damaged file: said once, the others are coded
+            report_error(exc)
+            failed.append(f.path)
+    if not docs:
+        say_failed(failed, "coded")
+        raise typer.Exit(1)
     check_unique_ids(docs)
     for doc in docs:
         for w in doc.warnings:
@@ -166,6 +177,9 @@ def code(
             )
     for p in written:
         say(str(p))
+    if failed:
+        say_failed(failed, "coded")
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- qualkit codebook

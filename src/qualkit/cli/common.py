@@ -68,6 +68,16 @@ class QualkitGroup(TyperGroup):
         except QualkitError as exc:
             report_error(exc)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a full disk, a read-only folder...: one line, never a traceback
+            reason = exc.strerror or type(exc).__name__
+            report_error(
+                QualkitError(
+                    f"cannot read or write a file ({reason})",
+                    file=exc.filename,
+                    fix="check free disk space and the folder's permissions, then run again",
+                )
+            )
+            ctx.exit(1)
 
 
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
@@ -82,6 +92,20 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
 def report_error(exc: QualkitError) -> None:
     # the message holds paths and values the user typed: never read them as Rich markup
     err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True, highlight=False)
+
+
+def say_failed(files, verb: str) -> None:
+    """One closing line naming the files that could not be *verb* (their errors were printed above)."""
+    names = [str(f) for f in files]
+    if names:
+        err_console.print(
+            f"{len(names)} file(s) could not be {verb}: {', '.join(names)}", markup=False, highlight=False
+        )
+
+
+def failed_files(errors) -> list[str]:
+    """The files named by *errors*, once each, in order."""
+    return list(dict.fromkeys(e.file for e in errors if getattr(e, "file", None)))
 
 
 def warn(message: str) -> None:

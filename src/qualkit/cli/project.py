@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .common import ProjectOption, err_console, out_console, settings_for, warn
+from .common import ProjectOption, err_console, failed_files, out_console, say_failed, settings_for, warn
 
 
 def init(
@@ -84,6 +84,7 @@ def run(
         out_console.print(f"{mark} {result.stage:<7} {result.message}")
     for err in summary.errors:
         warn(getattr(err, "message", str(err)))
+    say_failed(failed_files(summary.errors), "processed")
     for message in summary.warnings:
         warn(message)
     if summary.written:

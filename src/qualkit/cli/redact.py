@@ -15,9 +15,12 @@ from .common import (
     ProjectOption,
     choice_option,
     err_console,
+    failed_files,
+    info,
     out_console,
     report_error,
     say,
+    say_failed,
     settings_for,
     warn,
 )
@@ -121,8 +124,11 @@ def redact(
         report_error(exc)
     for w in result.warnings:
         warn(w)
+    if result.stale_temps:
+        info(f"Removed {result.stale_temps} temporary file(s) an interrupted earlier run had left.")
     if not result.documents and result.errors:
-        say("nothing redacted: no output, key or report was written.")
+        say_failed(failed_files(result.errors), "redacted")
+        say("nothing redacted: no output, key or report was written (earlier ones, if any, were left as they were).")
         raise typer.Exit(1)
     verb = "would replace" if dry_run else "replaced"
     say(
@@ -138,6 +144,7 @@ def redact(
     if result.report_path:
         say(f"  review report (PRIVATE): {result.report_path}")
     if result.errors:
+        say_failed(failed_files(result.errors), "redacted")
         raise typer.Exit(1)
 
 
@@ -211,6 +218,7 @@ def audit(
         f"{result.documents} document(s) audited: {n_key} original(s) from the key, "
         f"{len(result.leaks) - n_key} fresh detection(s)."
     )
+    say_failed(failed_files(result.errors), "audited")
     if result.leaks or result.errors:
         raise typer.Exit(1)
 

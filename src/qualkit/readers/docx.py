@@ -1,14 +1,116 @@
-"""Word transcripts: paragraph texts joined with "\\n"; bold leading runs are speaker labels."""
+"""Word transcripts: paragraph texts joined with "\\n"; bold leading runs are speaker labels.
+
+Every package is checked before anything parses it (:func:`check_package`): a part whose
+uncompressed size is absurd (a zip bomb) is refused from the zip directory alone, before it
+is inflated; a part whose compressed data is damaged, and an XML part that declares a DTD
+(Word never writes one: it is how XML bombs and external-entity tricks are built), make the
+file fail with one :class:`~qualkit.errors.InputError` naming the part, so a batch goes on
+with the other files.
+"""
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from ..documents import Block, Document, split_turns
 from ..errors import InputError
 
 MAX_BOLD_LABEL = 40
+#: a part larger than this, uncompressed, is refused before it is inflated
+MAX_PART_BYTES = 1 << 30
+#: ... and so is a part over RATIO_FLOOR bytes that expands more than MAX_RATIO times
+#: (Word's XML compresses 5-20 times; a zip bomb thousands of times)
+MAX_RATIO = 200
+RATIO_FLOOR = 32 << 20
+#: the XML declaration and comments before the root element: more than this is not Word's
+MAX_PROLOG = 1 << 20
+_REFUSE_FIX = "open it in Word or LibreOffice and save it again as .docx, or leave it out"
+
+
+def _damaged(what: str, path: Path) -> InputError:
+    return InputError(what, file=path, fix=_REFUSE_FIX)
+
+
+def check_package(path: Path) -> None:
+    """Refuse a damaged or hostile .docx before anything parses it (see the module docs).
+
+    Every part is inflated once, in blocks (so its checksum is verified and memory stays
+    flat); the prolog of each XML part is searched for a DTD.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            for info in infos:
+                size = info.file_size
+                if size > MAX_PART_BYTES or (size > RATIO_FLOOR and size > MAX_RATIO * max(1, info.compress_size)):
+                    raise _damaged(
+                        f"part {info.filename} of the Word file would expand to {size >> 20} MB "
+                        f"from {max(1, info.compress_size >> 10)} KB (a zip bomb?): refused",
+                        path,
+                    )
+            for info in infos:
+                _check_part(z, info, path)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, KeyError):
+        raise _damaged("not a valid Word .docx file (its zip structure is damaged)", path) from None
+
+
+def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
+    """Inflate one part in blocks; for an XML part, refuse a DTD before its root element."""
+    head = b""
+    in_prolog = info.filename.endswith((".xml", ".rels"))
+    try:
+        with z.open(info) as fh:
+            while block := fh.read(1 << 16):
+                if not in_prolog:
+                    continue
+                head += block
+                root = _prolog_end(head)
+                if root == _DECLARATION:
+                    raise _damaged(
+                        f"part {info.filename} of the Word file declares a DTD (<!DOCTYPE>), which Word never "
+                        f"writes (an XML bomb or external entity): refused",
+                        path,
+                    )
+                if root >= 0:
+                    in_prolog, head = False, b""
+                elif len(head) > MAX_PROLOG:
+                    raise _damaged(f"part {info.filename} of the Word file has no XML root element", path)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        # a bad checksum, damaged deflate data, an unknown compression or an encrypted part
+        raise _damaged(
+            f"part {info.filename} of the Word file is damaged (its data cannot be unpacked)", path
+        ) from None
+
+
+_DECLARATION = -2
+
+
+def _prolog_end(head: bytes) -> int:
+    """Offset of the root element's start tag in *head* (an XML part's first bytes); -1 when not
+    in *head* yet; ``_DECLARATION`` when a ``<!DOCTYPE`` (or any ``<!`` other than a comment)
+    comes first."""
+    pos = 0
+    while True:
+        k = head.find(b"<", pos)
+        if k < 0 or k + 1 >= len(head):
+            return -1
+        if head.startswith(b"<?", k):
+            end, skip = head.find(b"?>", k), 2
+        elif head.startswith(b"<!--", k):
+            end, skip = head.find(b"-->", k), 3
+        elif head.startswith(b"<!", k):
+            return _DECLARATION
+        else:
+            return k
+        if end < 0:
+            return -1
+        pos = end + skip
 
 
 def _bold_label(paragraph) -> int | None:
@@ -47,12 +149,19 @@ def read_docx(path: Path) -> Document:
         from docx.opc.exceptions import PackageNotFoundError
     except ImportError:  # pragma: no cover - core dependency
         raise
+    from lxml import etree
+
+    check_package(path)
     try:
         d = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
         raise InputError(
             "not a valid Word .docx file", file=path, fix="open and re-save it in Word or LibreOffice as .docx"
         ) from None
+    except etree.XMLSyntaxError as exc:
+        raise _damaged(f"a part of the Word file is not well-formed XML (line {exc.lineno})", path) from None
+    except (zlib.error, EOFError, RecursionError, MemoryError):
+        raise _damaged("the Word file is damaged", path) from None
     parts: list[str] = []
     blocks: list[Block] = []
     labels: list[tuple[int, int] | None] = []
@@ -117,8 +226,10 @@ def docx_other_texts(path: Path, body: str | None = None) -> list[tuple[str, str
                     continue
                 try:
                     root = etree.fromstring(z.read(name), parser)
-                except etree.XMLSyntaxError:
-                    continue
+                except etree.XMLSyntaxError as exc:  # never skipped silently: an unread part is unaudited
+                    raise _damaged(
+                        f"part {name} of the Word file is not well-formed XML (line {exc.lineno})", path
+                    ) from None
                 prose = []
                 for p in root.iter(*_PARAGRAPHS):
                     text = _own_text(p)
@@ -152,6 +263,8 @@ def docx_other_texts(path: Path, body: str | None = None) -> list[tuple[str, str
                         other.append(el.text.strip())
                 if other:
                     out.append((name, "\n".join(other), False))
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return out
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError):
+        raise _damaged("the Word file is damaged", path) from None
+    except OSError as exc:
+        raise InputError(f"file cannot be read ({exc.strerror or exc})", file=path, fix="check the file") from None
     return out

@@ -150,7 +150,12 @@ def audit_output(
 
             # headers, footers, comments, tables, text boxes, properties, link targets: the writer
             # cleans them, so the audit checks them too (reported as file.docx#part:start-end)
-            texts += [(f"{rel}#{part}", t, prose, None) for part, t, prose in docx_other_texts(inp.path, doc.text)]
+            try:
+                others = docx_other_texts(inp.path, doc.text)
+            except QualkitError as exc:
+                result.errors.append(exc)
+                continue
+            texts += [(f"{rel}#{part}", t, prose, None) for part, t, prose in others]
         for where, text, prose, turns in texts:
             _audit_text(result, det, matcher, replacement_words, where, text, turns, fresh and prose, use_ner)
         result.documents += 1

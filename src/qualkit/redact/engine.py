@@ -30,7 +30,17 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple,
 
 from ..documents import Turn
 from ..errors import InputError, QualkitError, SafetyError, UsageError
-from ..fsutil import atomic_open, atomic_write_text, ensure_private_location, file_sha256, is_inside, same_file
+from ..fsutil import (
+    StagedWrites,
+    WriteError,
+    atomic_open,
+    atomic_write_text,
+    ensure_private_location,
+    file_sha256,
+    is_inside,
+    remove_stale_temps,
+    same_file,
+)
 from ..readers import InputFile, iter_inputs, read_document
 from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
@@ -111,6 +121,8 @@ class RedactResult:
     model: str | None = None
     cached: int = 0
     spans: dict[str, DocSpans] = field(default_factory=dict)
+    #: temporary files an interrupted earlier run had left, removed
+    stale_temps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -753,9 +765,29 @@ def redact_corpus(
             )
         return result
 
+    for folder, recursive in ((output_dir, True), (opts.cache_dir, True), (key_path.parent, False)):
+        if folder is not None:
+            result.stale_temps += len(remove_stale_temps(folder, recursive=recursive))
+    if report_path is not None:
+        result.stale_temps += len(remove_stale_temps(Path(report_path).parent, recursive=False))
+
     records, vocab = _detect_all(det, files, model_id, progress)
     replacer = Replacer(det, key, _study_index(det, key, records, vocab))
-    named_paths = _write_all(replacer, records, output_dir, report_path, model_id, result, progress)
+    staged = StagedWrites()
+    try:
+        with staged.collecting():  # outputs, log and report wait as checked temporary files...
+            named_paths = _write_all(replacer, records, output_dir, report_path, model_id, result, progress)
+        if not result.documents:
+            # no document could be redacted: the previous log, report and key stay as they were
+            staged.abort()
+            result.log_path = result.report_path = None
+            return result
+        if not opts.dry_run:
+            key.save()  # ...until the key (and its backup) that they depend on is written
+        staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
     if named_paths:
         # the output keeps the inputs' relative paths, and the log lists them: say so, never which name
         result.warnings.append(
@@ -765,8 +797,6 @@ def redact_corpus(
         )
     result.key_added = key.added
     result.key_entries = len(key)
-    if not opts.dry_run:
-        key.save()
     return result
 
 
@@ -896,6 +926,8 @@ def _write_all(
             else:
                 try:
                     named_paths += _write_one(rec, sink)
+                except WriteError:
+                    raise  # a full disk or a read-only folder: stop, nothing is put in place
                 except QualkitError as exc:
                     result.errors.append(exc)
                 except OSError as exc:

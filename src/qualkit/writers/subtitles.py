@@ -27,7 +27,7 @@ from ..fsutil import atomic_open
 from ..readers.subtitles import parse_cues
 from ..readers.text import decode_bytes
 from . import Piece, RedactText, Replacement, batch_redact, diff_replacements, distribute, one_line
-from .text import encode_text
+from .text import encode_text, read_back
 
 _HEADER_RE = re.compile(r"\ufeff?WEBVTT[ \t]*(?:-[ \t]*)?")
 _NOTE_RE = re.compile(r"NOTE(?:[ \t]+|$)")
@@ -87,7 +87,7 @@ def write_subtitles(
 
     out = "\n".join(new + raw[k][len(lines[k]) :] for k, new in enumerate(new_lines))
     encoded = encode_text(out, encoding, bom, source=path, warnings=doc.warnings)
-    with atomic_open(out_path, "wb") as fh:
+    with atomic_open(out_path, "wb", verify=read_back(encoding, bom, path, out_path)) as fh:
         fh.write(encoded)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..documents import Document
-from ..fsutil import atomic_open
+from ..fsutil import atomic_open, verify_text
 from . import RedactText, Replacement
 
 _UNICODE = {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
@@ -58,8 +58,15 @@ def write_text(
         pos = e
     segments.append((doc.text[pos:], False))
     data = encode_segments(segments, doc.encoding, doc.bom, source=Path(doc.path), warnings=doc.warnings)
-    with atomic_open(out_path, "wb") as fh:
+    with atomic_open(out_path, "wb", verify=read_back(doc.encoding, doc.bom, Path(doc.path), out_path)) as fh:
         fh.write(data)
+
+
+def read_back(encoding: str, bom: bool, source: Path | None, out_path: Path):
+    """The check :func:`~qualkit.fsutil.atomic_open` runs on a text file written like *source*:
+    it must decode in the codec it was written in."""
+    codec = _codec_and_bom(encoding, bom, source)[0]
+    return lambda tmp: verify_text(tmp, Path(out_path), codec)
 
 
 def encode_text(

@@ -7,12 +7,13 @@ compiled codebooks (:func:`compile_codebook`, once per codebook and pipeline).
 
 from __future__ import annotations
 
-import re
+import regex
 
 from ...errors import CodebookError
 from .evaluate import ContextScan, DocScan, KeySet, evaluate_node
 from .model import AllOf, Alternative, AnyOf, CodeRules, Near, Negated, Regex, Term, TokenPattern
 from .parse import parse_codebook_rules
+from .safe_regex import compile_rule_regex, time_limit
 from .wordforms import WordForms
 
 
@@ -105,7 +106,8 @@ class CompiledCodebook:
         self.forms = WordForms(nlp)
         self.matcher = Matcher(nlp.vocab, validate=True)  # token patterns only
         self.terms = _TermIndex()  # words and phrases: a dictionary lookup per token
-        self.regexes: dict[str, re.Pattern] = {}
+        self.regexes: dict[str, regex.Pattern] = {}
+        self._regex_rule: dict[str, tuple[str, int | None]] = {}  # key -> (code, line), for errors
         self._keys_by_hash: dict[int, str] = {}
         order = {c.path: i for i, c in enumerate(cb.iter_codes())}
         self.rules.sort(key=lambda r: order.get(r.code, len(order)))
@@ -118,7 +120,8 @@ class CompiledCodebook:
                     continue
                 seen.add(leaf.key)
                 if isinstance(leaf, Regex):
-                    self.regexes[leaf.key] = re.compile(leaf.pattern, 0 if leaf.case_sensitive else re.IGNORECASE)
+                    self.regexes[leaf.key] = compile_rule_regex(leaf.pattern, leaf.case_sensitive)
+                    self._regex_rule[leaf.key] = (r.code, getattr(leaf, "line", None) or r.line)
                     continue
                 if isinstance(leaf, Term):
                     self.terms.add(leaf.key, self._term_specs(leaf))
@@ -181,11 +184,23 @@ class CompiledCodebook:
                 found.add((s, e, key))
         if self.regexes:
             text = doc.text
+            limit = time_limit(text)
             for key, rx in self.regexes.items():
-                for m in rx.finditer(text):
-                    if m.end() <= m.start():
+                try:
+                    matches = [m.span() for m in rx.finditer(text, timeout=limit)]
+                except TimeoutError:
+                    code, line = self._regex_rule[key]
+                    raise CodebookError(
+                        f"the regular expression of code '{code}' took more than {limit:.0f} s on one text "
+                        f"(catastrophic backtracking)",
+                        file=getattr(self.codebook, "path", None),
+                        line=line,
+                        fix="simplify it: do not repeat a group whose parts can match the same text",
+                    ) from None
+                for start, end in matches:
+                    if end <= start:
                         continue
-                    span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                    span = doc.char_span(start, end, alignment_mode="expand")
                     if span is not None and len(span):
                         found.add((span.start, span.end, key))
         occ = sorted(found)

@@ -10,9 +10,10 @@ unless *deep* (spaCy's own token-pattern schema) is asked for.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import regex
 
 from ...errors import CodebookError
 from ...yamlutil import line_of
@@ -39,6 +40,7 @@ from .model import (
     Term,
     TokenPattern,
 )
+from .safe_regex import backtracks, compile_rule_regex
 
 
 class _Ctx:
@@ -93,8 +95,8 @@ def _parse_regex(value, ctx: _Ctx, line: int | None, case_sensitive: bool) -> Re
     if not isinstance(value, str) or not value:
         raise ctx.error("'regex' needs a non-empty text", line, "write regex: '\\bdebts?\\b' (single quotes)")
     try:
-        compiled = re.compile(value, 0 if case_sensitive else re.IGNORECASE)
-    except re.error as exc:
+        compiled = compile_rule_regex(value, case_sensitive)
+    except regex.error as exc:
         raise ctx.error(
             f"regular expression does not compile ({exc.msg} at position {exc.pos})",
             line,
@@ -102,6 +104,12 @@ def _parse_regex(value, ctx: _Ctx, line: int | None, case_sensitive: bool) -> Re
         ) from None
     if compiled.match(""):
         raise ctx.error("regular expression matches empty text", line, "make it match at least one character")
+    if backtracks(compiled):
+        raise ctx.error(
+            "regular expression can take minutes on a short line (catastrophic backtracking)",
+            line,
+            "do not repeat a group whose parts can match the same text: '(a|aa)+' -> 'a+', '(\\w+\\s?)+' -> '[\\w\\s]+'",
+        )
     return Regex(value, case_sensitive)
 
 
