@@ -284,6 +284,30 @@ def make_private(folder: str | Path) -> list[Path]:
     return changed
 
 
+def make_private_paths(paths) -> list[Path]:
+    """:func:`make_private` for each folder of *paths* (None and missing ones skipped) and 0600
+    for each file; returns what was looser than owner-only, once each."""
+    changed: list[Path] = []
+    for p in paths:
+        if p is None:
+            continue
+        p = Path(p)
+        if p.is_dir():
+            changed += make_private(p)
+        elif p.is_file():
+            changed += _tighten(p, PRIVATE_MODE)
+    return list(dict.fromkeys(changed))
+
+
+def private_note(changed: list[Path]) -> str:
+    """The one line that says which private files were readable by others and are no longer."""
+    names = ", ".join(str(p) for p in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (
+        f"{len(changed)} private file(s) or folder(s) were readable by other users and are now owner-only "
+        f"(0600/0700): {names}"
+    )
+
+
 def _tighten(p: Path, mode: int) -> list[Path]:
     try:
         st = os.lstat(p)

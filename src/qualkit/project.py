@@ -22,7 +22,7 @@ from typing import Callable
 
 from .config import PROJECT_FILE, Settings, load_settings, redact_options
 from .errors import ConfigError, InputError, QualkitError, SafetyError, UsageError
-from .fsutil import atomic_write_text, file_sha256, is_inside
+from .fsutil import atomic_write_text, file_sha256, is_inside, make_private_paths, private_note, remove_stale_temps
 
 ProgressFn = Callable[[str, int, int], None]
 STAGES = ("redact", "code", "tables", "annex")
@@ -174,6 +174,8 @@ class StageResult:
 @dataclass
 class RunSummary:
     stages: list[StageResult] = field(default_factory=list)
+    #: warnings of the run itself (not of one stage)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[Path]:
@@ -189,7 +191,7 @@ class RunSummary:
 
     @property
     def warnings(self) -> list[str]:
-        return [w for s in self.stages for w in s.warnings]
+        return self.notes + [w for s in self.stages for w in s.warnings]
 
 
 # --------------------------------------------------------------------------- init
@@ -400,8 +402,11 @@ def run_project(
         if st not in STAGES:
             raise UsageError(f"unknown stage '{st}'", fix=f"use one of {', '.join(STAGES)}")
     paths.private.mkdir(parents=True, exist_ok=True)
-    os.chmod(paths.private, 0o700)
+    # everything holding originals: the private folder (key, backups, caches, names, run state,
+    # report) and a key or names list kept elsewhere
+    loose = make_private_paths([paths.private, paths.key, paths.names, paths.review_report])
     paths.output.mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_temps(paths.output) + remove_stale_temps(paths.private)
     state = {} if force else _load_state(paths.state)
     report = on_progress or (lambda stage, done, total: None)
     if "redact" in stages:
@@ -414,6 +419,10 @@ def run_project(
                 fix="add .txt, .md, .docx, .vtt or .srt files (one per interview) and run again",
             )
     summary = RunSummary()
+    if loose:
+        summary.notes.append(private_note(loose))
+    if stale:
+        summary.notes.append(f"removed {len(stale)} temporary file(s) an interrupted earlier run had left")
     runners = {"redact": _stage_redact, "code": _stage_code, "tables": _stage_tables, "annex": _stage_annex}
     for stage in STAGES:
         if stage not in stages:

@@ -8,6 +8,7 @@ import errno
 import io
 import os
 import re
+import stat
 import struct
 import zipfile
 from pathlib import Path
@@ -518,3 +519,198 @@ def test_a_regex_that_slips_past_validation_stops_with_its_rule(tmp_path, nlp_fu
         code_documents([read_document(doc)], cb, nlp=nlp_full)
     assert info.value.file == str(path) and info.value.line == 10
     assert "code 'th.c'" in info.value.what
+
+
+# --- long documents ---------------------------------------------------------------------------------------
+
+
+def _python_docx_reading(path: Path) -> tuple[str, list]:
+    """The text and speaker labels the reader gave when it walked python-docx's own objects."""
+    import docx
+
+    d = docx.Document(str(path))
+    texts, labels = [], []
+    for para in d.paragraphs:
+        length = 0
+        for item in para.iter_inner_content():
+            if getattr(item, "runs", None) is not None:
+                if item.text:
+                    break
+                continue
+            if not item.text:
+                continue
+            if item.bold or (item.style is not None and item.style.font.bold):
+                length += len(item.text)
+                continue
+            break
+        else:
+            length = -1
+        label = para.text[: max(length, 0)]
+        stripped = label.strip().rstrip(":").strip()
+        ok = length > 0 and stripped and length <= 40 and len(stripped.split()) <= 4
+        texts.append(para.text)
+        labels.append(len(label.rstrip().rstrip(":").rstrip()) if ok else None)
+    return "\n".join(texts), labels
+
+
+def test_fast_docx_reader_reads_what_python_docx_reads(tmp_path, monkeypatch):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_BREAK
+    from docx.oxml.ns import qn
+    from docx.oxml.parser import OxmlElement
+
+    from qualkit.readers import read_document
+
+    d = docx.Document()
+    strong = d.styles.add_style("Speaker", WD_STYLE_TYPE.CHARACTER)
+    strong.font.bold = True
+    p = d.add_paragraph()
+    p.add_run("Interviewer:").bold = True
+    p.add_run(" where\tdo you live?")
+    p = d.add_paragraph()
+    p.add_run("Mai", style="Speaker")
+    p.add_run(": in Hà Nội")
+    p.add_run().add_break(WD_BREAK.LINE)
+    p.add_run("with my aunt").add_break(WD_BREAK.PAGE)
+    p = d.add_paragraph()
+    r = p.add_run("Not bold:")
+    r.bold = False
+    p.add_run(" text")
+    p = d.add_paragraph()
+    r = p.add_run("Off:")
+    b = OxmlElement("w:b")
+    b.set(qn("w:val"), "0")
+    r._r.get_or_add_rPr().append(b)
+    p.add_run(" text")
+    d.add_paragraph().add_run("A whole bold heading").bold = True
+    p = d.add_paragraph()
+    p.add_run("R:").bold = True
+    link = OxmlElement("w:hyperlink")
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = " see the site"
+    run.append(t)
+    link.append(run)
+    p._p.append(link)
+    d.add_paragraph("")
+    path = tmp_path / "shapes.docx"
+    d.save(str(path))
+
+    import qualkit.readers.docx as rd
+
+    seen = {}
+    real = rd.split_turns
+    monkeypatch.setattr(
+        rd, "split_turns", lambda text, lines, labels: seen.setdefault("l", labels) and real(text, lines, labels=labels)
+    )
+    text, labels = _python_docx_reading(path)
+    doc = read_document(path)
+    assert doc.text == text
+    got = [None if lab is None else lab[1] - b.start for lab, b in zip(seen["l"], doc.blocks)]
+    assert got == labels and sum(x is not None for x in labels) == 3
+
+
+# --- private files with loose permissions ----------------------------------------------------------------
+
+
+def test_run_makes_every_private_file_owner_only_and_says_so_once(tmp_path, cli):
+    from qualkit.project import init_project
+
+    root = tmp_path / "study"
+    init_project(root)
+    (root / "transcripts" / "a.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    assert cli("run", root, "--stage", "redact").exit_code == 0
+    private = root / "private"
+    loose = [p for p in private.rglob("*") if p.is_file()]
+    assert len(loose) >= 4  # key, report, run state, names.txt, cache files
+    for p in [*loose, *(d for d in private.rglob("*") if d.is_dir()), private]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    r = cli("run", root, "--stage", "redact")
+    assert r.exit_code == 0, r.output
+    for p in private.rglob("*"):
+        assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    flat = _flat(r.output)
+    assert flat.count("readable by other users") == 1, r.output
+    assert re.search(r"\d+ private file\(s\) or folder\(s\) were readable by other users", flat)
+    r = cli("run", root, "--stage", "redact")
+    assert "readable by other users" not in r.output  # said once, when it was true
+
+
+def test_redact_makes_key_report_and_names_list_owner_only(tmp_path, redacted_once, cli):
+    src, out, key = redacted_once
+    names = tmp_path / "names.txt"
+    names.write_text("Nguyễn Thị Mai\n", encoding="utf-8")
+    for p in (key, names):
+        p.chmod(0o644)
+    r = cli("redact", src, "-o", out, "--key", key, "--names", names)
+    assert r.exit_code == 0, r.output
+    report = key.parent / "redaction-review.html"
+    for p in (key, names, report):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert _flat(r.output).count("readable by other users") == 1
+
+
+def test_line_progress_prints_every_few_seconds_and_at_the_end():
+    from rich.console import Console
+
+    from qualkit.cli.common import LineProgress
+
+    buf = io.StringIO()
+    now = [0.0]
+    lines = LineProgress(Console(file=buf, width=200), every=5, clock=lambda: now[0])
+    for t, done in ((1, 0), (2, 0.25), (6, 0.5), (7, 0.75), (12, 1), (12.5, 1), (13, 2)):
+        now[0] = t
+        lines("detect", done, 2)
+    assert buf.getvalue().splitlines() == [
+        "detect: document 1 of 2, 50% done (6 s)",
+        "detect: 1 of 2 document(s) done (12 s)",
+        "detect: 2 of 2 document(s) done (13 s)",
+    ]
+
+
+def test_cli_redact_shows_progress_lines_when_not_a_terminal(tmp_path, cli, monkeypatch):
+    import qualkit.cli.common as common
+
+    monkeypatch.setattr(common, "PROGRESS_SECONDS", 0.0)
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        (src / f"t{i}.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    r = cli("redact", src, "-o", tmp_path / "out", "--key", tmp_path / "p" / "key.csv")
+    assert r.exit_code == 0, r.output
+    assert "detect: 3 of 3 document(s) done" in r.output and "write: 3 of 3 document(s) done" in r.output
+
+
+def test_a_long_document_is_read_in_segments_with_the_same_result(tmp_path, monkeypatch):
+    """Tokens are held one segment at a time (flat memory) and the result does not change."""
+    import qualkit.redact.engine as engine
+    from qualkit.redact.phrases import TokenView
+
+    rng_lines = [f"Respondent: My friend Nguyễn Thị Mai{i} lives in Hà Nội, phone 0912 345 {i:03d}." for i in range(60)]
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "long.txt").write_text("\n".join(["Interviewer: Tell me.", *rng_lines]) + "\n", encoding="utf-8")
+    whole = redact_corpus([src], tmp_path / "o1", tmp_path / "p1" / "k.csv", _opts(collect_spans=True))
+    sizes: list[int] = []
+    real = TokenView.__init__
+
+    def init(self, text):
+        sizes.append(len(text))
+        real(self, text)
+
+    monkeypatch.setattr(TokenView, "__init__", init)
+    monkeypatch.setattr(engine, "SEGMENT_CHARS", 500)
+    ticks: list[float] = []
+    parts = redact_corpus(
+        [src],
+        tmp_path / "o2",
+        tmp_path / "p2" / "k.csv",
+        _opts(collect_spans=True),
+        on_progress=lambda stage, done, total: ticks.append(done),
+    )
+    assert parts.spans["long.txt"].spans == whole.spans["long.txt"].spans
+    assert (tmp_path / "o2" / "long.txt").read_bytes() == (tmp_path / "o1" / "long.txt").read_bytes()
+    assert max(sizes) <= 600  # never the whole text (about 4,700 characters)
+    assert any(0 < t < 1 for t in ticks)  # progress inside the one document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -92,6 +93,41 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
 def report_error(exc: QualkitError) -> None:
     # the message holds paths and values the user typed: never read them as Rich markup
     err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True, highlight=False)
+
+
+#: seconds between two progress lines when stderr is not a terminal (a log file, a pipe, CI)
+PROGRESS_SECONDS = 5.0
+
+
+class LineProgress:
+    """Progress as plain lines on stderr, one every :data:`PROGRESS_SECONDS` at most and one when a
+    stage ends: for runs whose output is not a terminal, where no bar is drawn. A fractional *done*
+    (a long document partly done) is shown as a percentage of that document."""
+
+    def __init__(self, console: Console | None = None, every: float | None = None, clock=time.monotonic):
+        self.console = console or err_console
+        self.every = PROGRESS_SECONDS if every is None else every
+        self.clock = clock
+        self.start = clock()
+        self.last = self.start
+        self.ended: set[str] = set()
+
+    def __call__(self, stage: str, done: float, total: int) -> None:
+        now = self.clock()
+        finished = total > 0 and done >= total
+        if finished and stage in self.ended or not finished and now - self.last < self.every:
+            return
+        self.last = now
+        whole = int(done)
+        if finished:
+            self.ended.add(stage)
+            where = f"{total} of {total} document(s) done"
+        elif done > whole:
+            where = f"document {whole + 1} of {total}, {100 * (done - whole):.0f}% done"
+        else:
+            where = f"{whole} of {total} document(s) done"
+            self.ended.discard(stage)
+        self.console.print(f"{stage}: {where} ({now - self.start:.0f} s)", markup=False, highlight=False)
 
 
 def say_failed(files, verb: str) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .common import ProjectOption, err_console, failed_files, out_console, say_failed, settings_for, warn
+from .common import LineProgress, ProjectOption, err_console, failed_files, out_console, say_failed, settings_for, warn
 
 
 def init(
@@ -71,10 +71,14 @@ def run(
     with Progress(*columns, console=err_console, transient=False) as bar:
         tasks: dict[str, int] = {}
 
+        lines = None if err_console.is_terminal else LineProgress()  # no bar is drawn: a line every few seconds
+
         def on_progress(st: str, done: int, total: int) -> None:
             if st not in tasks:
                 tasks[st] = bar.add_task(st, total=max(total, 1))
             bar.update(tasks[st], completed=done, total=max(total, 1))
+            if lines is not None:
+                lines(st, done, total)
 
         summary = run_project(
             directory, stages=tuple(stage) if stage else STAGES, force=force, on_progress=on_progress, settings=settings

@@ -11,6 +11,7 @@ from ..choices import Style
 from ..config import layout_name, redact_options
 from ..errors import UsageError
 from .common import (
+    LineProgress,
     ModelOption,
     ProjectOption,
     choice_option,
@@ -124,6 +125,10 @@ def redact(
         report_error(exc)
     for w in result.warnings:
         warn(w)
+    if result.tightened:
+        from ..fsutil import private_note
+
+        warn(private_note(result.tightened))
     if result.stale_temps:
         info(f"Removed {result.stale_temps} temporary file(s) an interrupted earlier run had left.")
     if not result.documents and result.errors:
@@ -168,6 +173,8 @@ def _run_with_bar(fn, inputs, output, key_path, opts, report_path):
                 bars[stage] = bar.add_task({"detect": "Detecting", "write": "Writing"}.get(stage, stage), total=total)
             bar.update(bars[stage], completed=done, total=total)
 
+        if not err_console.is_terminal:
+            on_progress = LineProgress()  # type: ignore[assignment]  # a line every few seconds
         return fn(list(inputs), output, key_path, opts, report_path=report_path, on_progress=on_progress)
 
 

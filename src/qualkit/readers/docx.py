@@ -13,6 +13,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any, Iterator
 
 from ..documents import Block, Document, split_turns
 from ..errors import InputError
@@ -113,34 +114,126 @@ def _prolog_end(head: bytes) -> int:
         pos = end + skip
 
 
-def _bold_label(paragraph) -> int | None:
-    """Length of a bold label run sequence at the start of *paragraph*, or None.
+# --- the body, read straight from the XML (python-docx's own objects are slow per run) --------------
+
+_WNS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_P, W_R, W_HYPERLINK = f"{{{_WNS}}}p", f"{{{_WNS}}}r", f"{{{_WNS}}}hyperlink"
+W_T, W_TAB, W_PTAB, W_BR, W_CR, W_NBH = (f"{{{_WNS}}}{t}" for t in ("t", "tab", "ptab", "br", "cr", "noBreakHyphen"))
+W_RPR, W_B, W_RSTYLE, W_VAL, W_TYPE = (f"{{{_WNS}}}{t}" for t in ("rPr", "b", "rStyle", "val", "type"))
+#: run children whose text is fixed, as python-docx's ``CT_R.text`` reads them
+FIXED_TEXT = {W_TAB: "\t", W_PTAB: "\t", W_CR: "\n", W_NBH: "-"}
+
+
+def br_text(el) -> str:
+    """A ``w:br``'s text: a line break is "\\n", a page or column break nothing."""
+    return "\n" if el.get(W_TYPE, "textWrapping") == "textWrapping" else ""
+
+
+def run_items(run) -> Iterator[tuple[Any, str, bool]]:
+    """(element, text, editable) for the children python-docx's ``CT_R.text`` reads, in order."""
+    for child in run:
+        tag = child.tag
+        if tag == W_T:
+            yield child, child.text or "", True
+        elif tag == W_BR:
+            yield child, br_text(child), False
+        elif tag in FIXED_TEXT:
+            yield child, FIXED_TEXT[tag], False
+
+
+def run_text(run) -> str:
+    return "".join(text for _el, text, _e in run_items(run))
+
+
+def paragraph_items(p) -> Iterator[tuple[Any, str, bool]]:
+    """Mirror of ``CT_P.text``: direct ``w:r`` and ``w:hyperlink`` children, hyperlinks' ``w:r``."""
+    for child in p:
+        if child.tag == W_R:
+            yield from run_items(child)
+        elif child.tag == W_HYPERLINK:
+            for run in child:
+                if run.tag == W_R:
+                    yield from run_items(run)
+
+
+def paragraph_text(p) -> str:
+    """``Paragraph.text`` of python-docx, from the element."""
+    return "".join(text for _el, text, _e in paragraph_items(p))
+
+
+def _on(el) -> bool | None:
+    """A ``w:b``-like on/off element's value (absent element: None)."""
+    if el is None:
+        return None
+    return el.get(W_VAL, "true") in ("1", "true", "on")
+
+
+class _RunBold:
+    """Whether a run is bold the way ``run.bold or run.style.font.bold`` says (python-docx)."""
+
+    def __init__(self, styles) -> None:
+        self.by_id: dict[str, bool | None] = {}
+        self.default: bool | None = None
+        if styles is None:
+            return
+        w_style, w_type, w_default, w_id = (f"{{{_WNS}}}{t}" for t in ("style", "type", "default", "styleId"))
+        for st in styles.iterchildren(w_style):
+            if st.get(w_type) != "character":
+                continue
+            rpr = st.find(W_RPR)
+            bold = _on(rpr.find(W_B)) if rpr is not None else None
+            self.by_id[st.get(w_id)] = bold
+            if st.get(w_default) in ("1", "true", "on"):
+                self.default = bold  # the last default in document order
+
+    def __call__(self, run) -> bool:
+        rpr = run.find(W_RPR)
+        if rpr is not None:
+            if _on(rpr.find(W_B)):
+                return True
+            rstyle = rpr.find(W_RSTYLE)
+            if rstyle is not None and rstyle.get(W_VAL) in self.by_id:
+                return bool(self.by_id[rstyle.get(W_VAL)])
+        return bool(self.default)
+
+
+def _bold_label(p, text: str, bold: _RunBold) -> int | None:
+    """Length of a bold label run sequence at the start of paragraph *p* (text *text*), or None.
 
     "**Interviewer**: text", "**Interviewer:** text" and "**Mai** text" all count;
     a wholly bold paragraph (a heading) does not.
     """
     length = 0
-    # walk what paragraph.text is made of (runs and hyperlinks, in order) so the
+    # walk what the paragraph's text is made of (runs and hyperlinks, in order) so the
     # label length agrees with the offsets of the text
-    for item in paragraph.iter_inner_content():
-        runs = getattr(item, "runs", None)
-        if runs is not None:  # a hyperlink: a label never contains one
-            if item.text:
+    for child in p:
+        if child.tag == W_HYPERLINK:  # a label never contains one
+            if any(run_text(r) for r in child if r.tag == W_R):
                 break
             continue
-        if not item.text:
+        if child.tag != W_R:
             continue
-        if item.bold or (item.style is not None and item.style.font.bold):
-            length += len(item.text)
+        run = run_text(child)
+        if not run:
+            continue
+        if bold(child):
+            length += len(run)
             continue
         break
     else:
         return None  # everything bold (or empty): a heading, not a label
-    label = paragraph.text[:length]
+    label = text[:length]
     stripped = label.strip().rstrip(":").strip()
     if not stripped or length > MAX_BOLD_LABEL or len(stripped.split()) > 4:
         return None
     return len(label.rstrip().rstrip(":").rstrip())
+
+
+def _styles_element(d):
+    try:
+        return d.styles.element
+    except (KeyError, ValueError, AttributeError):  # no styles part
+        return None
 
 
 def read_docx(path: Path) -> Document:
@@ -165,13 +258,14 @@ def read_docx(path: Path) -> Document:
     parts: list[str] = []
     blocks: list[Block] = []
     labels: list[tuple[int, int] | None] = []
+    bold = _RunBold(_styles_element(d))
     pos = 0
-    for i, para in enumerate(d.paragraphs):
-        text = para.text
+    for i, p in enumerate(d.element.body.iterchildren(W_P)):  # Document.paragraphs, without its objects
+        text = paragraph_text(p)
         parts.append(text)
         blocks.append(Block(pos, pos + len(text), i))
         lead = len(text) - len(text.lstrip())
-        n = _bold_label(para)
+        n = _bold_label(p, text, bold)
         labels.append((pos + lead, pos + n) if n and n > lead else None)
         pos += len(text) + 1
     text = "\n".join(parts)

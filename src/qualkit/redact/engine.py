@@ -38,6 +38,7 @@ from ..fsutil import (
     ensure_private_location,
     file_sha256,
     is_inside,
+    make_private_paths,
     remove_stale_temps,
     same_file,
 )
@@ -56,6 +57,9 @@ _TITLE_RE = re.compile(r"([^\W\d_]+\.?)[ \t]+(?=\w)")
 #: Bump when detection changes, so cached detections are recomputed.
 DETECTOR_VERSION = "4"
 CHUNK_CHARS = 4000
+#: a longer document is tokenised and searched segment by segment (split at line breaks), so
+#: memory stays flat: the tokens of one segment are held at a time, never of the whole text
+SEGMENT_CHARS = 200_000
 LOG_NAME = "redaction-log.csv"
 LOG_COLUMNS = ("document", "file", "start", "end", "label", "replacement", "detector", "out_start", "out_end")
 ProgressCallback = Callable[[str, int, int], None]
@@ -123,6 +127,8 @@ class RedactResult:
     spans: dict[str, DocSpans] = field(default_factory=dict)
     #: temporary files an interrupted earlier run had left, removed
     stale_temps: int = 0
+    #: private files (key, backups, report, cache, names list) that were readable by others, made 0600
+    tightened: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -425,14 +431,66 @@ def cleaned_turns(cl: Cleaned, turns: Sequence[Turn] | None) -> Sequence[Turn] |
     ]
 
 
+def segments(text: str) -> list[tuple[int, int]]:
+    """*text* in pieces of at most about :data:`SEGMENT_CHARS` characters, cut at line breaks."""
+    return chunks(text, SEGMENT_CHARS) if len(text) > SEGMENT_CHARS else [(0, len(text))]
+
+
+def segment_views(text: str) -> Iterator[tuple[int, TokenView]]:
+    """(offset, tokens) of each segment of *text*, one at a time."""
+    for a, b in segments(text):
+        yield a, TokenView(text[a:b] if (a, b) != (0, len(text)) else text)
+
+
+def _turns_in(turns: Sequence[Turn] | None, a: int, b: int) -> Sequence[Turn] | None:
+    """The turns whose label lies in ``[a, b)``, at offsets of that segment."""
+    if not turns or (a == 0 and all(t.label_start is None or t.label_start < b for t in turns)):
+        return turns
+    return [
+        dataclasses.replace(
+            t,
+            start=max(t.start - a, 0),
+            end=t.end - a,
+            text_start=max(t.text_start - a, 0),
+            label_start=t.label_start - a,
+            label_end=None if t.label_end is None else t.label_end - a,
+        )
+        for t in turns
+        if t.label_start is not None and a <= t.label_start < b
+    ]
+
+
+def _rule_spans_by_segment(
+    det: Detector, text: str, turns: Sequence[Turn] | None, tick: Callable[[float], None]
+) -> tuple[list[Span], set[str]]:
+    """The rule detectors' spans of *text* and its capitalised words, segment by segment."""
+    spans: list[Span] = []
+    vocab: set[str] = set()
+    parts = segments(text)
+    for k, (a, b) in enumerate(parts, start=1):
+        seg = text[a:b] if len(parts) > 1 else text
+        view = TokenView(seg)
+        found = det.rule_spans(seg, _turns_in(turns, a, b), view)
+        spans += found if a == 0 else [Span(x.start + a, x.end + a, x.label, x.detector) for x in found]
+        vocab |= _vocab(view)
+        if len(parts) > 1:
+            tick(k / len(parts) / 2)  # rules are about half the work of a long document
+    return spans, vocab
+
+
 def _vocab(view: TokenView) -> set[str]:
     return {f for f, c in zip(view.folded, view.caps) if c and f.isalpha()}
 
 
 def _pass1_stream(
-    det: Detector, files: Sequence[tuple[int, InputFile]], cache: _Cache, done: Callable[[Pass1Doc], None]
+    det: Detector,
+    files: Sequence[tuple[int, InputFile]],
+    cache: _Cache,
+    done: Callable[[Pass1Doc], None],
+    tick: Callable[[float], None] = lambda part: None,
 ) -> None:
-    """Detect in *files*; call *done* for each document, in any order."""
+    """Detect in *files*; call *done* for each document, in any order, and *tick* with the part
+    of a long document done so far."""
     pending: dict[int, tuple[Pass1Doc, str, list[Span], int]] = {}
     side: list[Pass1Doc] = []
 
@@ -454,9 +512,7 @@ def _pass1_stream(
             # spans stay in its offsets until pass 2 maps them back to the original
             cl = clean(doc.text)
             text = cl.text
-            view = TokenView(text)
-            rules = det.rule_spans(text, cleaned_turns(cl, doc.turns), view)
-            rec.vocab = _vocab(view)
+            rules, rec.vocab = _rule_spans_by_segment(det, text, cleaned_turns(cl, doc.turns), tick)
             cached = cache.get(rec.sha) if det.opts.use_ner else []
             if cached is not None:
                 rec.cached = bool(det.opts.use_ner)
@@ -483,6 +539,8 @@ def _pass1_stream(
         left -= 1
         if left:
             pending[idx] = (rec, text, rules, left)
+            if len(text) > SEGMENT_CHARS and left % 25 == 0:
+                tick(1 - left * CHUNK_CHARS / len(text) / 2)
             continue
         del pending[idx]
         ner = ner_acc.pop(idx)
@@ -597,10 +655,10 @@ class Replacer:
 
     def spans_for(self, text: str, base: list[Span], view: TokenView | None = None) -> list[Span]:
         """*base* spans of a (cleaned) text with every study identifier found in it, finished."""
-        view = view or TokenView(text)
         spans = list(base)
-        for i, k, entry in self.index.finditer(view):
-            spans.append(Span(view.starts[i], view.ends[k - 1], entry.label, entry.source))
+        for a, v in [(0, view)] if view is not None else segment_views(text):
+            for i, k, entry in self.index.finditer(v):
+                spans.append(Span(v.starts[i] + a, v.ends[k - 1] + a, entry.label, entry.source))
         return self.det.finish(text, spans)
 
     def items(self, cleaned: Cleaned, spans: list[Span], document: str) -> list[Item]:
@@ -619,7 +677,7 @@ class Replacer:
     def document_items(self, text: str, base: Iterable[tuple], document: str) -> list[Item]:
         """The replacements in a document's *text* given the spans pass 1 found (cleaned offsets)."""
         cl = clean(text)
-        spans = self.spans_for(cl.text, [Span(*s) for s in base], TokenView(cl.text))
+        spans = self.spans_for(cl.text, [Span(*s) for s in base])
         return self.items(cl, spans, document)
 
     def redact_string(self, text: str, document: str) -> str:
@@ -765,6 +823,9 @@ def redact_corpus(
             )
         return result
 
+    if not opts.dry_run:
+        key_backups = key_path.parent / "key-backups"
+        result.tightened = make_private_paths([key_path, key_backups, report_path, opts.cache_dir, opts.names_file])
     for folder, recursive in ((output_dir, True), (opts.cache_dir, True), (key_path.parent, False)):
         if folder is not None:
             result.stale_temps += len(remove_stale_temps(folder, recursive=recursive))
@@ -840,7 +901,7 @@ def _detect_all(
                 for rec in recs:
                     collect(rec)
     else:
-        _pass1_stream(det, files, cache, collect)
+        _pass1_stream(det, files, cache, collect, lambda part: progress("detect", len(records) + part, total))
     return records, vocab
 
 

@@ -43,7 +43,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 from urllib.parse import quote, unquote
 
 from lxml import etree
@@ -51,6 +51,7 @@ from lxml import etree
 from ..documents import Document
 from ..errors import InputError
 from ..fsutil import atomic_open
+from ..readers.docx import FIXED_TEXT, br_text, paragraph_items
 from . import Piece, RedactText, Replacement, batch_redact, diff_replacements, distribute, one_line, xml_safe
 
 AUTHOR = "qualkit"
@@ -81,8 +82,7 @@ A_P, A_T = f"{{{A}}}p", f"{{{A}}}t"
 C_V = f"{{{C}}}v"
 W15_PRESENCE = f"{{{W15}}}presenceInfo"
 
-#: run children that hold a fixed text in python-docx's Run.text
-_FIXED = {W_TAB: "\t", W_PTAB: "\t", W_CR: "\n", W_NBH: "-"}
+_FIXED = FIXED_TEXT  # run children that hold a fixed text in python-docx's Run.text
 _EDITABLE_KIND = {W_T: "t", A_T: "t", W_DELTEXT: "del", W_INSTR: "instr", W_DELINSTR: "instr"}
 _TEXT_TAGS = (*_EDITABLE_KIND, *_FIXED, W_BR)
 #: attributes holding free text (alt texts, titles, screen tips, field instructions)
@@ -99,34 +99,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _br_text(el) -> str:
-    return "\n" if el.get(_w("type"), "textWrapping") == "textWrapping" else ""
-
-
 # --- the body: exactly the elements python-docx reads ------------------------------------------------
-
-
-def _run_items(run) -> Iterable[tuple[object, str, bool]]:
-    """(element, text, editable) for the children python-docx's ``CT_R.text`` reads."""
-    for child in run:
-        tag = child.tag
-        if tag == W_T:
-            yield child, child.text or "", True
-        elif tag == W_BR:
-            yield child, _br_text(child), False
-        elif tag in _FIXED:
-            yield child, _FIXED[tag], False
-
-
-def _paragraph_items(p) -> Iterable[tuple[object, str, bool]]:
-    """Mirror of ``CT_P.text``: direct ``w:r`` and ``w:hyperlink`` children, hyperlinks' ``w:r``."""
-    for child in p:
-        if child.tag == W_R:
-            yield from _run_items(child)
-        elif child.tag == W_HYPERLINK:
-            for run in child:
-                if run.tag == W_R:
-                    yield from _run_items(run)
 
 
 def _body_pieces(document, path: Path, expected: str) -> tuple[list[Piece], list[object]]:
@@ -137,18 +110,12 @@ def _body_pieces(document, path: Path, expected: str) -> tuple[list[Piece], list
     pos = 0
     for p in document.element.body.iterchildren(W_P):
         parts = []
-        for el, text, editable in _paragraph_items(p):
+        for el, text, editable in paragraph_items(p):
             pieces.append(Piece(pos, pos + len(text), text, editable))
             elements.append(el)
             parts.append(text)
             pos += len(text)
-        texts.append("".join(parts))
-        if texts[-1] != p.text:  # python-docx's own reading of the paragraph
-            raise InputError(
-                "the Word file's paragraphs cannot be mapped to the text read",
-                file=path,
-                fix="re-save the file in Word or LibreOffice and run again",
-            )
+        texts.append("".join(parts))  # the reader's own walk (readers.docx.paragraph_items)
         pos += 1
     if "\n".join(texts) != expected:
         raise InputError("the file changed since it was read", file=path, fix="run the command again")
@@ -213,7 +180,7 @@ def _clean_paragraph_text(root, redact_text: RedactText, handled: set | frozense
             parent = el.getparent()
             if parent is None or parent.tag != W_R:
                 continue  # w:tab in tab stops, not in text
-            text = _br_text(el) if tag == W_BR else _FIXED[tag]
+            text = br_text(el) if tag == W_BR else _FIXED[tag]
             if not text:
                 continue
             editable = False
