@@ -19,9 +19,9 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .choices import TABLE_FILE_FORMATS, Style, Unit, spoken, values
+from .choices import TABLE_FILE_FORMATS, Style, Unit, values
 from .errors import ConfigError
-from .yamlutil import check_keys, line_of, load_yaml
+from .yamlutil import YamlMap, line_of, load_yaml
 
 if TYPE_CHECKING:
     from .redact import RedactOptions
@@ -30,48 +30,54 @@ PROJECT_FILE = "qualkit.yaml"
 
 
 class Option(NamedTuple):
-    """One setting of the project file."""
+    """One setting of the project file: its default, how its value is checked, what it is."""
 
     default: Any
-    is_path: bool
+    kind: str  # path | name | flag | whole | choice | labels
     help: str
+    choices: tuple[str, ...] = ()  # kind "choice": the allowed values
+    what: str = ""  # kind "choice": the name of the value in messages ("redaction style")
+
+    @property
+    def is_path(self) -> bool:
+        return self.kind == "path"
 
 
 #: section -> key -> Option
 SCHEMA: dict[str, dict[str, Option]] = {
     "": {
-        "project": Option(None, False, "study name"),
-        "transcripts": Option("transcripts", True, "folder of original transcripts (input)"),
-        "output": Option("output", True, "shareable output folder (redacted transcripts, segments, tables, annex)"),
-        "private": Option("private", True, "private folder (pseudonym key, review report); never inside output"),
-        "model": Option(None, False, "spaCy pipeline name (default: best installed English pipeline)"),
-        "cases": Option("cases.csv", True, "case attributes CSV"),
-        "codebook": Option(None, True, "codebook YAML"),
+        "project": Option(None, "name", "study name"),
+        "transcripts": Option("transcripts", "path", "folder of original transcripts (input)"),
+        "output": Option("output", "path", "shareable output folder (redacted transcripts, segments, tables, annex)"),
+        "private": Option("private", "path", "private folder (pseudonym key, review report); never inside output"),
+        "model": Option(None, "name", "spaCy pipeline name (default: best installed English pipeline)"),
+        "cases": Option("cases.csv", "path", "case attributes CSV"),
+        "codebook": Option(None, "path", "codebook YAML"),
     },
     "redact": {
-        "style": Option(Style.PSEUDONYM.value, False, f"replacement style: {' | '.join(values(Style))}"),
-        "names": Option(None, True, "study-specific list of names/places to always redact"),
-        "keep": Option(None, True, "list of words never to replace"),
-        "keep_countries": Option(True, False, "leave country names in place"),
-        "key": Option(None, True, "pseudonym key CSV"),
-        "workers": Option(1, False, "worker processes"),
-        "labels": Option(None, False, "labels to redact (default: all)"),
+        "style": Option(Style.PSEUDONYM.value, "choice", "replacement style", values(Style), "redaction style"),
+        "names": Option(None, "path", "study-specific list of names/places to always redact"),
+        "keep": Option(None, "path", "list of words never to replace"),
+        "keep_countries": Option(True, "flag", "leave country names in place"),
+        "key": Option(None, "path", "pseudonym key CSV"),
+        "workers": Option(1, "whole", "worker processes"),
+        "labels": Option(None, "labels", "labels to redact (default: all)"),
     },
     "code": {
         # no default: the codebook's defaults decide (qualkit.coding.apply.code_documents), else sentence
-        "unit": Option(None, False, f"coding unit: {' | '.join(values(Unit))}"),
-        "segments": Option(None, True, "coded segments CSV"),
-        "xlsx": Option(True, False, "also write an .xlsx twin for review"),
+        "unit": Option(None, "choice", "coding unit", values(Unit), "coding unit"),
+        "segments": Option(None, "path", "coded segments CSV"),
+        "xlsx": Option(True, "flag", "also write an .xlsx twin for review"),
     },
     "tables": {
-        "spec": Option(None, True, "table spec YAML"),
-        "format": Option("xlsx", False, " | ".join(values(TABLE_FILE_FORMATS))),
-        "output": Option(None, True, "tables file"),
+        "spec": Option(None, "path", "table spec YAML"),
+        "format": Option("xlsx", "choice", "tables file format", values(TABLE_FILE_FORMATS), "tables format"),
+        "output": Option(None, "path", "tables file"),
     },
     "annex": {
-        "spec": Option(None, True, "annex spec YAML"),
-        "template": Option(None, True, "Word template (.docx) for styles"),
-        "output": Option(None, True, "annex file"),
+        "spec": Option(None, "path", "annex spec YAML"),
+        "template": Option(None, "path", "Word template (.docx) for styles"),
+        "output": Option(None, "path", "annex file"),
     },
 }
 
@@ -253,95 +259,44 @@ def load_settings(project: str | Path | None = None) -> Settings:
     raw = load_yaml(path, error=ConfigError, what="project file")
     if raw is None:
         raw = {}
-    allowed = set(SCHEMA[""]) | {s for s in SCHEMA if s}
-    check_keys(raw, allowed, path=path, where="the project file")
-    for section in SCHEMA:
-        if section and section in raw and raw[section] is not None:
-            check_keys(raw[section], set(SCHEMA[section]), path=path, where=f"'{section}:'")
-    style = (raw.get("redact") or {}).get("style")
-    if style is not None and style not in values(Style):
-        raise ConfigError(
-            f"unknown redaction style '{style}'",
-            file=path,
-            line=line_of(raw["redact"], "style"),
-            fix=f"use {spoken(Style)}",
-        )
-    unit = (raw.get("code") or {}).get("unit")
-    if unit is not None and unit not in values(Unit):
-        raise ConfigError(
-            f"unknown coding unit '{unit}'",
-            file=path,
-            line=line_of(raw["code"], "unit"),
-            fix=f"use {spoken(Unit)}",
-        )
     _check_values(raw, path)
     settings = Settings(project_file=path.resolve(), raw=raw)
     _check_places(settings)
     return settings
 
 
-_BOOLS = {"redact.keep_countries", "code.xlsx"}
-_CHOICES = {"tables.format": values(TABLE_FILE_FORMATS)}
+def _check_values(raw: Any, path: Path) -> None:
+    """Known keys only; each value of the type its setting needs (a quoted "no" must not read as true)."""
+    top = YamlMap(raw, path=path, where="the project file").check(set(SCHEMA[""]) | {s for s in SCHEMA if s})
+    nodes = {"": top}
+    for section in SCHEMA:
+        if section:
+            node = top.map(section, where=f"'{section}:'")
+            if node is not None:
+                nodes[section] = node.check(set(SCHEMA[section]))
+    for section, node in nodes.items():
+        for key, option in SCHEMA[section].items():
+            _check_value(node, key, option)
 
 
-def _check_values(raw: dict, path: Path) -> None:
-    """Each value has the type its setting needs: a quoted "no" must not read as true."""
-    for section, keys in SCHEMA.items():
-        node = raw.get(section) if section else raw
-        if not isinstance(node, dict):
-            continue
-        for key, (_default, is_path, _help) in keys.items():
-            value = node.get(key)
-            if value is None:
-                continue
-            dotted = f"{section}.{key}" if section else key
-            where = {"file": path, "line": line_of(node, key)}
-            if is_path or dotted in ("project", "model"):
-                if not isinstance(value, str) or not value.strip():
-                    what = "a path" if is_path else "a name"
-                    raise ConfigError(
-                        f"'{key}:' must be {what}, not {value!r}",
-                        **where,
-                        fix=f"write one {'path (relative to qualkit.yaml)' if is_path else 'name'} after '{key}:'",
-                    )
-            elif dotted in _BOOLS:
-                if not isinstance(value, bool):
-                    raise ConfigError(
-                        f"'{key}:' must be true or false, not {value!r}",
-                        **where,
-                        fix=f"write '{key}: true' or '{key}: false' (no quotes)",
-                    )
-            elif dotted == "redact.workers":
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ConfigError(
-                        f"'workers:' must be a whole number of at least 1, not {value!r}",
-                        **where,
-                        fix="write e.g. 'workers: 2'",
-                    )
-            elif dotted in _CHOICES:
-                if value not in _CHOICES[dotted]:
-                    options = _CHOICES[dotted]
-                    raise ConfigError(
-                        f"unknown {dotted.replace('.', ' ')} {value!r}",
-                        **where,
-                        fix=f"use {', '.join(options[:-1])} or {options[-1]}",
-                    )
-            elif dotted == "redact.labels":
-                from .redact.spans import LABELS
+def _check_value(node: YamlMap, key: str, option: Option) -> None:
+    if option.kind == "path":
+        node.name(key, "a path", fix=f"write one path (relative to {PROJECT_FILE}) after '{key}:'")
+    elif option.kind == "name":
+        node.name(key, "a name")
+    elif option.kind == "flag":
+        node.flag(key)
+    elif option.kind == "whole":
+        node.whole(key, minimum=1, example=2)
+    elif option.kind == "choice":
+        node.choice(key, option.choices, what=option.what)
+    elif option.kind == "labels":
+        from .redact.spans import LABELS
 
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(
-                        f"'labels:' must be a list of labels, not {value!r}",
-                        **where,
-                        fix=f"write e.g. 'labels: [PERSON, PLACE]' (labels: {', '.join(LABELS)})",
-                    )
-                unknown = [v for v in value if v not in LABELS]
-                if unknown:
-                    raise ConfigError(
-                        f"unknown label '{unknown[0]}' in 'labels:'",
-                        **where,
-                        fix=f"use labels from {', '.join(LABELS)}",
-                    )
+        labels = node.texts(key) if isinstance(node.get(key), list) else node.items(key, what="a list of labels")
+        unknown = [v for v in labels or () if v not in LABELS]
+        if unknown:
+            raise node.fail(f"unknown label '{unknown[0]}' in '{key}:'", key, f"use labels from {', '.join(LABELS)}")
 
 
 def _check_places(s: Settings) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import CodebookError
-from ..yamlutil import check_keys, line_of, load_yaml
+from ..yamlutil import YamlMap, load_yaml
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 
@@ -107,151 +107,78 @@ class Codebook:
             return path
 
 
-def _text(value, *, path, line, where: str, field_name: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
-    raise CodebookError(
-        f"'{field_name}' of {where} must be text", file=path, line=line, fix="write it as a plain or quoted string"
-    )
+def _node(raw, *, path: Path, where: str, of: str, keys: frozenset[str], required: tuple[str, ...]) -> YamlMap:
+    return YamlMap(raw, path=path, where=where, error=CodebookError, of=of).check(keys, required=required)
 
 
 def _parse_code(raw, *, path: Path, parent: str, seen: set[str]) -> Code:
-    where = f"a code under '{parent}'"
-    check_keys(raw, CODE_KEYS, path=path, where=where, error=CodebookError, required=("id", "label"))
+    node = _node(raw, path=path, where=f"a code under '{parent}'", of="", keys=CODE_KEYS, required=("id", "label"))
     cid = str(raw["id"])
-    line = line_of(raw, "id")
+    line = node.line("id")
     if not ID_RE.match(cid):
-        raise CodebookError(
-            f"code id '{cid}' is not valid",
-            file=path,
-            line=line,
-            fix="use lower-case letters, digits and _ only (e.g. poor_family)",
+        raise node.fail(
+            f"code id '{cid}' is not valid", "id", "use lower-case letters, digits and _ only (e.g. poor_family)"
         )
     full = f"{parent}.{cid}"
     if full in seen:
-        raise CodebookError(
-            f"duplicate code id '{full}'", file=path, line=line, fix="give each code a unique id within its theme"
-        )
+        raise node.fail(f"duplicate code id '{full}'", "id", "give each code a unique id within its theme")
     seen.add(full)
-    examples = raw.get("examples") or []
-    if isinstance(examples, str):
-        examples = [examples]
-    if not isinstance(examples, list):
-        raise CodebookError(
-            f"'examples' of code '{full}' must be a list",
-            file=path,
-            line=line_of(raw, "examples"),
-            fix='write examples: ["...", "..."]',
-        )
-    children_raw = raw.get("codes") or []
-    if not isinstance(children_raw, list):
-        raise CodebookError(
-            f"'codes' of code '{full}' must be a list",
-            file=path,
-            line=line_of(raw, "codes"),
-            fix="list sub-codes as '- id: ...' items",
-        )
-    rules = raw.get("rules")
+    node.of = f" of code '{full}'"
+    examples = node.texts("examples") if node.get("examples") else []
+    children_raw = node.items("codes", fix="list sub-codes as '- id: ...' items") if node.get("codes") else []
     code = Code(
         id=cid,
         path=full,
-        label=_text(raw["label"], path=path, line=line_of(raw, "label"), where=full, field_name="label"),
-        definition=_text(
-            raw.get("definition"), path=path, line=line_of(raw, "definition"), where=full, field_name="definition"
-        ),
-        when_to_use=_text(
-            raw.get("when_to_use"), path=path, line=line_of(raw, "when_to_use"), where=full, field_name="when_to_use"
-        ),
-        when_not_to_use=_text(
-            raw.get("when_not_to_use"),
-            path=path,
-            line=line_of(raw, "when_not_to_use"),
-            where=full,
-            field_name="when_not_to_use",
-        ),
-        examples=[str(e) for e in examples],
-        rules=rules,
+        label=node.text("label"),
+        definition=node.text("definition"),
+        when_to_use=node.text("when_to_use"),
+        when_not_to_use=node.text("when_not_to_use"),
+        examples=examples or [],
+        rules=raw.get("rules"),
         line=line,
     )
-    code.codes = [_parse_code(c, path=path, parent=full, seen=seen) for c in children_raw]
+    code.codes = [_parse_code(c, path=path, parent=full, seen=seen) for c in children_raw or ()]
     return code
 
 
 def parse_codebook(raw, path: Path) -> Codebook:
+    """Validate a parsed codebook: keys, ids, texts, and every code's matching rules."""
     if raw is None:
         raise CodebookError("codebook is empty", file=path, fix="start it with 'codebook: <id>' and a 'themes:' list")
-    check_keys(
-        raw, CODEBOOK_KEYS, path=path, where="the codebook", error=CodebookError, required=("codebook", "themes")
-    )
-    themes_raw = raw["themes"]
-    if not isinstance(themes_raw, list) or not themes_raw:
-        raise CodebookError(
-            "'themes' must be a non-empty list",
-            file=path,
-            line=line_of(raw, "themes"),
-            fix="list themes as '- id: ...' items",
-        )
+    top = _node(raw, path=path, where="the codebook", of="", keys=CODEBOOK_KEYS, required=("codebook", "themes"))
+    themes_raw = top.items("themes", fix="list themes as '- id: ...' items", non_empty=True)
     themes: list[Theme] = []
     seen_themes: set[str] = set()
     seen_codes: set[str] = set()
-    for t in themes_raw:
-        check_keys(t, THEME_KEYS, path=path, where="a theme", error=CodebookError, required=("id", "label", "codes"))
+    for t in themes_raw or ():
+        node = _node(t, path=path, where="a theme", of="", keys=THEME_KEYS, required=("id", "label", "codes"))
         tid = str(t["id"])
-        tline = line_of(t, "id")
         if not ID_RE.match(tid):
-            raise CodebookError(
-                f"theme id '{tid}' is not valid",
-                file=path,
-                line=tline,
-                fix="use lower-case letters, digits and _ only (e.g. family)",
+            raise node.fail(
+                f"theme id '{tid}' is not valid", "id", "use lower-case letters, digits and _ only (e.g. family)"
             )
         if tid in seen_themes:
-            raise CodebookError(f"duplicate theme id '{tid}'", file=path, line=tline, fix="give each theme a unique id")
+            raise node.fail(f"duplicate theme id '{tid}'", "id", "give each theme a unique id")
         seen_themes.add(tid)
-        if not isinstance(t["codes"], list):
-            raise CodebookError(
-                f"'codes' of theme '{tid}' must be a list",
-                file=path,
-                line=line_of(t, "codes"),
-                fix="list codes as '- id: ...' items",
-            )
-        mr = t.get("multi_response")
-        if mr is not None and not isinstance(mr, bool):
-            raise CodebookError(
-                f"'multi_response' of theme '{tid}' must be true or false",
-                file=path,
-                line=line_of(t, "multi_response"),
-                fix="write multi_response: true",
-            )
+        node.of = f" of theme '{tid}'"
+        codes_raw = node.items("codes", fix="list codes as '- id: ...' items")
         themes.append(
             Theme(
                 id=tid,
-                label=_text(t["label"], path=path, line=line_of(t, "label"), where=tid, field_name="label"),
-                description=_text(
-                    t.get("description"), path=path, line=line_of(t, "description"), where=tid, field_name="description"
-                ),
-                codes=[_parse_code(c, path=path, parent=tid, seen=seen_codes) for c in t["codes"]],
-                multi_response=mr,
+                label=node.text("label"),
+                description=node.text("description"),
+                codes=[_parse_code(c, path=path, parent=tid, seen=seen_codes) for c in codes_raw or ()],
+                multi_response=node.flag("multi_response", None),
                 rules=t.get("rules"),
-                line=tline,
+                line=node.line("id"),
             )
         )
+    top.of = " of the codebook"
     cb = Codebook(
         id=str(raw["codebook"]),
-        title=_text(raw.get("title"), path=path, line=line_of(raw, "title"), where="the codebook", field_name="title")
-        or str(raw["codebook"]),
-        version=_text(
-            raw.get("version"), path=path, line=line_of(raw, "version"), where="the codebook", field_name="version"
-        ),
-        description=_text(
-            raw.get("description"),
-            path=path,
-            line=line_of(raw, "description"),
-            where="the codebook",
-            field_name="description",
-        ),
+        title=top.text("title") or str(raw["codebook"]),
+        version=top.text("version"),
+        description=top.text("description"),
         defaults=raw.get("defaults"),
         themes=themes,
         path=path,

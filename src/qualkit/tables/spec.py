@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import ConfigError, UsageError
-from ..yamlutil import check_keys, line_of, load_yaml
+from ..yamlutil import LineDict, YamlMap, line_of, line_of_item, load_yaml
 
 #: A filter on case attributes: (column, operator, value). Operators: "==",
 #: "!=", "in", "not in" (the last two take a tuple of values). An empty value
@@ -182,18 +182,9 @@ class TableSpec:
 # --------------------------------------------------------------------------- spec files
 
 
-def _as_list(value, *, path, line, what: str) -> list:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str):
-        return [value]
-    raise ConfigError(f"'{what}' must be a list", file=path, line=line, fix=f"write {what}: [..., ...]")
-
-
-def _where_from_yaml(value, *, path, line) -> list[Filter]:
+def _where_from_yaml(node: YamlMap, key: str = "where") -> list[Filter]:
     """where: {group: prostitution, sex: [female]}  or  where: ["group == prostitution", "sex != male"]."""
+    value = node.get(key)
     out: list[Filter] = []
     if value is None:
         return out
@@ -204,132 +195,93 @@ def _where_from_yaml(value, *, path, line) -> list[Filter]:
             else:
                 out.append((str(col), "==", "" if val is None else str(val)))
         return out
-    for i, item in enumerate(_as_list(value, path=path, line=line, what="where")):
-        item_line = value.lines[i] if hasattr(value, "lines") and i < len(value.lines) else line
+    items = [value] if isinstance(value, str) else node.items(key, fix=f"write {key}: [..., ...]")
+    for i, item in enumerate(items or ()):
+        item_line = line_of_item(value, i, node.line(key))
         if not isinstance(item, str):
             raise ConfigError(
                 "a 'where' item must be text like 'group == prostitution'",
-                file=path,
+                file=node.file,
                 line=item_line,
                 fix="write each filter as COLUMN == VALUE or COLUMN != VALUE",
             )
         try:
             out.append(parse_where(item))
         except UsageError as exc:
-            raise ConfigError(exc.what, file=path, line=item_line, fix=exc.fix) from None
+            raise ConfigError(exc.what, file=node.file, line=item_line, fix=exc.fix) from None
     return out
 
 
-def _str_map(value, *, path, line, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(
-            f"'{what}' must be a mapping",
-            file=path,
-            line=line,
-            fix=f"write {what}: {{value: Label, ...}} or one 'value: Label' per indented line",
-        )
-    return {str(k): str(v) for k, v in value.items()}
+#: keys whose value is one text (a number is read as text)
+_TEXT_KEYS = ("theme", "attribute", "by", "title", "caption", "row_header", "unit", "cells")
 
 
-def _str_list(value, *, path, line, what: str) -> list[str] | None:
-    if value is None:
-        return None
-    return [str(v) for v in _as_list(value, path=path, line=line, what=what)]
-
-
-def _bool(value, *, path, line, what: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ConfigError(f"'{what}' must be true or false", file=path, line=line, fix=f"write {what}: true")
-    return value
-
-
-def _table_from_yaml(raw, *, path: Path, defaults: dict, labels: dict, headers: dict) -> TableSpec:
-    check_keys(raw, TABLE_KEYS, path=path, where="a table", error=ConfigError, required=("id",))
-    merged = dict(defaults)
-    merged.update(raw)
-    lines = dict(getattr(raw, "lines", {}) or {})
-
-    def ln(key):
-        return lines.get(key, line_of(raw))
-
+def _table_from_yaml(raw, *, path: Path | None, defaults: YamlMap, labels: dict, headers: dict) -> TableSpec:
+    node = YamlMap(raw, path=path, where="a table").check(TABLE_KEYS, required=("id",))
     tid = str(raw["id"])
     if not _ID_RE.match(tid):
-        raise ConfigError(
-            f"table id '{tid}' is not valid",
-            file=path,
-            line=ln("id"),
-            fix="use letters, digits, '_', '-' or '.' (e.g. t23)",
-        )
-    for key in ("theme", "attribute", "by", "title", "caption", "row_header", "unit", "cells"):
-        if merged.get(key) is not None and not isinstance(merged.get(key), (str, int, float)):
-            raise ConfigError(
-                f"'{key}' of table '{tid}' must be text", file=path, line=ln(key), fix="write it as plain text"
-            )
-    table_labels = dict(labels)
-    table_labels.update(_str_map(defaults.get("labels"), path=path, line=line_of(defaults, "labels"), what="labels"))
-    table_labels.update(_str_map(raw.get("labels"), path=path, line=ln("labels"), what="labels"))
-    table_headers = dict(headers)
-    table_headers.update(
-        _str_map(defaults.get("headers"), path=path, line=line_of(defaults, "headers"), what="headers")
-    )
-    table_headers.update(_str_map(raw.get("headers"), path=path, line=ln("headers"), what="headers"))
-    where = _where_from_yaml(defaults.get("where"), path=path, line=line_of(raw)) if "where" in defaults else []
-    where += _where_from_yaml(raw.get("where"), path=path, line=ln("where"))
+        raise node.fail(f"table id '{tid}' is not valid", "id", "use letters, digits, '_', '-' or '.' (e.g. t23)")
+
+    def pick(key: str) -> YamlMap:
+        """The node that gives *key*: the table's own, else the spec's defaults."""
+        return node if key in raw else defaults
+
+    texts = {key: pick(key).text(key, None) for key in _TEXT_KEYS}
+    table_labels = {**labels, **defaults.labels("labels"), **node.labels("labels")}
+    table_headers = {**headers, **defaults.labels("headers"), **node.labels("headers")}
+    where = _where_from_yaml(defaults) + _where_from_yaml(node)
+    number = pick("number").get("number")
     try:
         return TableSpec(
             id=tid,
-            number=None if merged.get("number") is None else str(merged["number"]),
-            title=str(merged.get("title") or ""),
-            caption=str(merged.get("caption") or "").strip(),
-            theme=None if merged.get("theme") is None else str(merged["theme"]),
-            attribute=None if merged.get("attribute") is None else str(merged["attribute"]),
-            by=None if merged.get("by") in (None, "") else str(merged["by"]),
+            number=None if number is None else str(number),
+            title=texts["title"] or "",
+            caption=texts["caption"] or "",
+            theme=texts["theme"],
+            attribute=texts["attribute"],
+            by=texts["by"] or None,
             where=where,
-            percent=_bool(merged.get("percent"), path=path, line=ln("percent"), what="percent"),
-            cells=None if merged.get("cells") is None else str(merged["cells"]),
-            notes=[str(n).strip() for n in _as_list(merged.get("notes"), path=path, line=ln("notes"), what="notes")],
+            percent=pick("percent").flag("percent", False),
+            cells=texts["cells"],
+            notes=pick("notes").texts("notes") or [],
             labels=table_labels,
             headers=table_headers,
-            order=_str_list(merged.get("order"), path=path, line=ln("order"), what="order"),
-            by_order=_str_list(merged.get("by_order"), path=path, line=ln("by_order"), what="by_order"),
-            subcodes=_bool(merged.get("subcodes"), path=path, line=ln("subcodes"), what="subcodes"),
-            row_header=None if merged.get("row_header") is None else str(merged["row_header"]),
-            unit=str(merged.get("unit") or "cases"),
+            order=pick("order").texts("order"),
+            by_order=pick("by_order").texts("by_order"),
+            subcodes=pick("subcodes").flag("subcodes", False),
+            row_header=texts["row_header"],
+            unit=texts["unit"] or "cases",
             source=str(path),
             line=line_of(raw),
-            lines=lines,
+            lines=dict(getattr(raw, "lines", {}) or {}),
         )
     except UsageError as exc:
         raise ConfigError(exc.what, file=path, line=exc.line or line_of(raw), fix=exc.fix) from None
 
 
-def parse_table_specs(raw, path: str | Path) -> list[TableSpec]:
-    path = Path(path)
+def parse_table_specs(raw, path: str | Path | None) -> list[TableSpec]:
+    """Validate a parsed table spec (a mapping with ``tables:``, or a bare list of tables)."""
+    path = Path(path) if path is not None else None
     if raw is None:
         raise ConfigError(
             "table spec is empty", file=path, fix="start it with 'tables:' and a list of '- id: ...' items"
         )
+    top = YamlMap(LineDict() if isinstance(raw, list) else raw, path=path, where="the table spec")
     if isinstance(raw, list):  # a bare list of tables is accepted too
-        raw_tables, top = raw, {}
+        raw_tables = raw
     else:
-        check_keys(raw, FILE_KEYS, path=path, where="the table spec", error=ConfigError, required=("tables",))
-        raw_tables, top = raw["tables"], raw
+        top.check(FILE_KEYS, required=("tables",))
+        raw_tables = raw["tables"]
     if not isinstance(raw_tables, list) or not raw_tables:
         raise ConfigError(
             "'tables' must be a non-empty list",
             file=path,
-            line=line_of(top, "tables") if top else None,
+            line=top.line("tables") if top.raw else None,
             fix="list tables as '- id: t1' items, each with a theme or an attribute",
         )
-    defaults = top.get("defaults") or {}
-    if defaults:
-        check_keys(defaults, DEFAULT_KEYS, path=path, where="'defaults'", error=ConfigError)
-    labels = _str_map(top.get("labels"), path=path, line=line_of(top, "labels") if top else None, what="labels")
-    headers = _str_map(top.get("headers"), path=path, line=line_of(top, "headers") if top else None, what="headers")
+    defaults = top.map("defaults", where="'defaults'") if top.get("defaults") else None
+    defaults = (defaults or YamlMap(LineDict(), path=path, where="'defaults'")).check(DEFAULT_KEYS)
+    labels, headers = top.labels("labels"), top.labels("headers")
     specs: list[TableSpec] = []
     seen: dict[str, int | None] = {}
     for item in raw_tables:
