@@ -88,7 +88,7 @@ def test_private_folder_inside_output_is_refused(tmp_path):
     pf.write_text(
         pf.read_text(encoding="utf-8").replace("private: private/", "private: output/private/"), encoding="utf-8"
     )
-    with pytest.raises(SafetyError, match="overlap"):
+    with pytest.raises(SafetyError, match="private folder is inside the output folder"):
         ProjectPaths.from_settings(load_settings(tmp_path / "s"))
 
 

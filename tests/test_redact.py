@@ -320,7 +320,7 @@ def test_key_inside_output_is_refused(cli, corpus, tmp_path):
 
 def test_output_inside_input_is_refused(cli, corpus):
     r = _run(cli, corpus, corpus / "redacted", corpus.parent / "key.csv")
-    assert r.exit_code == 2 and "output folder is inside the input folder" in r.stderr
+    assert r.exit_code == 1 and "output folder is inside the input folder" in r.stderr
 
 
 @pytest.mark.parametrize("what", ["missing", "empty folder"])

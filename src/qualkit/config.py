@@ -300,42 +300,21 @@ def _check_value(node: YamlMap, key: str, option: Option) -> None:
 
 
 def _check_places(s: Settings) -> None:
-    """Originals and private material never inside the shareable output folder,
-    whichever command reads this project file."""
-    from .errors import SafetyError
-    from .fsutil import is_inside
+    """Originals and private material never inside the shareable output folder (and the
+    other overlaps of :mod:`qualkit.places`), whichever command reads this project file."""
+    from .places import INPUT, PRIVATE, SHAREABLE, Place, check_places
 
-    def line(dotted: str) -> int | None:
-        found = s._from_file(dotted)
+    def line(dotted: str | None) -> int | None:
+        found = s._from_file(dotted) if dotted else None
         return found[1] if found else None
 
-    output, private, transcripts = s.path(None, "output"), s.path(None, "private"), s.path(None, "transcripts")
-    where = {"file": s.project_file}
-    if is_inside(transcripts, output):
-        raise SafetyError(
-            "the original transcripts folder is inside the output folder",
-            **where,
-            line=line("transcripts") or line("output"),
-            fix="keep transcripts/ (originals) beside output/ (shareable), not in it",
-        )
-    if is_inside(output, transcripts):
-        raise ConfigError(
-            "the output folder is inside the transcripts folder",
-            **where,
-            line=line("output") or line("transcripts"),
-            fix="put output/ beside transcripts/, not in it",
-        )
-    if is_inside(private, output) or is_inside(output, private):
-        raise SafetyError(
-            "the private folder and the output folder overlap",
-            **where,
-            line=line("private") or line("output"),
-            fix="keep private/ (key, review report) apart from output/ (shareable)",
-        )
-    for dotted, what, fix in (
-        ("redact.key", "pseudonym key", "point 'key:' to the private folder, e.g. private/redaction-key.csv"),
-        ("redact.names", "list of real names", "keep it in the private folder, e.g. private/names.txt"),
-    ):
+    places = [
+        Place(s.path(None, "transcripts"), "input folder", INPUT, "transcripts"),
+        Place(s.path(None, "output"), "output folder", SHAREABLE, "output"),
+        Place(s.path(None, "private"), "private folder", PRIVATE, "private"),
+    ]
+    for dotted, what in (("redact.key", "pseudonym key"), ("redact.names", "names list"), ("redact.keep", "keep list")):
         p = s.path(None, dotted)
-        if p is not None and is_inside(p, output):
-            raise SafetyError(f"the {what} would be inside the output folder", **where, line=line(dotted), fix=fix)
+        if p is not None:
+            places.append(Place(p, what, PRIVATE, dotted))
+    check_places(places, where=lambda a, b: (s.project_file, line(a.setting) or line(b.setting)))

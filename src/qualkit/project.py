@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import PROJECT_FILE, Settings, load_settings, redact_options
-from .errors import ConfigError, InputError, QualkitError, SafetyError, UsageError
+from .errors import InputError, QualkitError, UsageError
 from .fsutil import atomic_write_text, file_sha256, is_inside, make_private_paths, private_note, remove_stale_temps
 
 ProgressFn = Callable[[str, int, int], None]
@@ -70,6 +70,8 @@ class ProjectPaths:
     keep: Path | None
     state: Path
     cache: Path
+    #: read files that links in the transcripts folder point to outside it (``run --follow-links``)
+    follow_links: bool = False
 
     @classmethod
     def from_settings(cls, s: Settings) -> ProjectPaths:
@@ -105,26 +107,18 @@ class ProjectPaths:
         return paths
 
     def check(self, s: Settings) -> None:
-        where = str(s.project_file)
-        if is_inside(self.output, self.transcripts):
-            raise ConfigError(
-                "the output folder is inside the transcripts folder",
-                file=where,
-                fix="put output/ beside transcripts/, not in it",
-            )
-        if is_inside(self.private, self.output) or is_inside(self.output, self.private):
-            raise SafetyError(
-                "the private folder and the output folder overlap",
-                file=where,
-                fix="keep private/ (key, review report) apart from output/ (shareable)",
-            )
-        for what, p in (("pseudonym key", self.key), ("review report", self.review_report)):
-            if is_inside(p, self.output):
-                raise SafetyError(
-                    f"the {what} would be inside the output folder",
-                    file=where,
-                    fix="point redact.key to the private folder",
-                )
+        from .places import INPUT, PRIVATE, SHAREABLE, Place, check_places
+
+        places = [
+            Place(self.transcripts, "input folder", INPUT),
+            Place(self.output, "output folder", SHAREABLE),
+            Place(self.private, "private folder", PRIVATE),
+            Place(self.key, "pseudonym key", PRIVATE),
+            Place(self.review_report, "review report", PRIVATE),
+            Place(self.names, "names list", PRIVATE) if self.names else None,
+            Place(self.keep, "keep list", PRIVATE) if self.keep else None,
+        ]
+        check_places(places, where=lambda a, b: (s.project_file, None))
         if not self.transcripts.is_dir():
             raise InputError(
                 "transcripts folder not found",
@@ -394,10 +388,13 @@ def run_project(
     force: bool = False,
     on_progress: ProgressFn | None = None,
     settings: Settings | None = None,
+    follow_links: bool = False,
 ) -> RunSummary:
-    """Run the study pipeline. *on_progress(stage, done, total)* reports progress."""
+    """Run the study pipeline. *on_progress(stage, done, total)* reports progress.
+    Links in the transcripts folder that point outside it are refused unless *follow_links*."""
     s = settings or load_settings(project)
     paths = ProjectPaths.from_settings(s)
+    paths.follow_links = follow_links
     for st in stages:
         if st not in STAGES:
             raise UsageError(f"unknown stage '{st}'", fix=f"use one of {', '.join(STAGES)}")
@@ -412,7 +409,7 @@ def run_project(
     if "redact" in stages:
         from .readers import iter_inputs
 
-        if next(iter(iter_inputs([paths.transcripts])), None) is None:
+        if next(iter(iter_inputs([paths.transcripts], follow_links=follow_links)), None) is None:
             raise InputError(
                 "no transcripts found",
                 file=paths.transcripts,
@@ -436,7 +433,7 @@ def run_project(
 def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
     from .redact import redact_corpus
 
-    opts = redact_options(s, skip_missing_lists=True)
+    opts = redact_options(s, skip_missing_lists=True, follow_links=paths.follow_links)
     result = redact_corpus(
         [paths.transcripts],
         paths.redacted,
@@ -461,13 +458,20 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
             f"; removed the redacted copies of {len(removed)} transcript(s) no longer in {paths.transcripts}: "
             + ", ".join(removed)
         )
-    return StageResult("redact", True, message, written, list(result.errors), private, list(result.warnings))
+    warnings = list(result.warnings)
+    if paths.follow_links:
+        from .readers import outside_links
+
+        links = outside_links([paths.transcripts], all_files=True)
+        if links:
+            warnings.append(f"--follow-links: read {len(links)} link(s) that point outside {paths.transcripts}")
+    return StageResult("redact", True, message, written, list(result.errors), private, warnings)
 
 
 def _current_inputs(paths: ProjectPaths) -> set[str]:
     from .readers import iter_inputs
 
-    return {f.rel.as_posix() for f in iter_inputs([paths.transcripts], all_files=True)}
+    return {f.rel.as_posix() for f in iter_inputs([paths.transcripts], all_files=True, follow_links=paths.follow_links)}
 
 
 def _remove_stale_copies(paths: ProjectPaths, previous: list[str], current: set[str], written: list[Path]) -> list[str]:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from ..choices import AgreeLevel, Unit
 from ..errors import InputError, QualkitError, UsageError
 from .common import (
+    FollowLinksOption,
     ModelOption,
     ProjectOption,
     choice_option,
@@ -23,6 +24,7 @@ from .common import (
     say_failed,
     settings_for,
     warn,
+    warn_followed_links,
 )
 
 codebook_app = typer.Typer(
@@ -68,6 +70,7 @@ def code(
         help="Without a suggestion log (.<name>.suggested): drop earlier machine suggestions the rules no longer give. Human decisions are always kept.",
     ),
     model: Optional[str] = ModelOption,
+    follow_links: bool = FollowLinksOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Apply a codebook's rules to transcripts and write coded segments for review.
@@ -106,7 +109,8 @@ def code(
     cb = load_codebook(cb_path)
     if not any(c.rules for c in cb.iter_codes()):
         warn(f"{cb_path} has no matching rules: no suggestions will be made (coders can still add rows)")
-    files = list(iter_inputs(inputs))
+    files = list(iter_inputs(inputs, follow_links=follow_links))
+    warn_followed_links(inputs, follow_links)
     if not files:
         raise InputError(
             "no transcripts found", file=inputs[0], fix="give .txt, .md, .docx, .vtt or .srt files or a folder of them"

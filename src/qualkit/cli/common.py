@@ -51,6 +51,11 @@ def choice_option(choices: type[StrEnum], default: Any, *flags: str, help: str, 
     return typer.Option(default, *flags, help=help, metavar="[" + "|".join(words) + "]", callback=check)
 
 
+FollowLinksOption = typer.Option(
+    False,
+    "--follow-links",
+    help="Read the files that links inside an input folder point to outside it (default: refuse such links).",
+)
 ModelOption = typer.Option(
     None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline)."
 )
@@ -146,6 +151,18 @@ def failed_files(errors) -> list[str]:
 
 def warn(message: str) -> None:
     err_console.print(f"[yellow]Warning:[/] {escape(message)}")
+
+
+def warn_followed_links(inputs: Iterable[Path], follow: bool, *, all_files: bool = False) -> None:
+    """With --follow-links, say which links to outside the input folders are read."""
+    if not follow:
+        return
+    from ..readers import outside_links
+
+    links = outside_links(inputs, all_files=all_files)
+    if links:
+        shown = ", ".join(str(p) for p in links[:5]) + (f" and {len(links) - 5} more" if len(links) > 5 else "")
+        warn(f"--follow-links: reading {len(links)} link(s) that point outside the input folder: {shown}")
 
 
 def info(message: str) -> None:

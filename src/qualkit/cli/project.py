@@ -9,7 +9,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .common import LineProgress, ProjectOption, err_console, failed_files, out_console, say_failed, settings_for, warn
+from .common import (
+    FollowLinksOption,
+    LineProgress,
+    ProjectOption,
+    err_console,
+    failed_files,
+    out_console,
+    say_failed,
+    settings_for,
+    warn,
+)
 
 
 def init(
@@ -47,6 +57,7 @@ def run(
         None, "--stage", "-s", help="Run only these stages (redact, code, tables, annex); repeatable."
     ),
     force: bool = typer.Option(False, "--force", help="Ignore the run state and redo every stage."),
+    follow_links: bool = FollowLinksOption,
 ) -> None:
     """Run redact -> code -> tables -> annex on a study, incrementally.
 
@@ -81,7 +92,12 @@ def run(
                 lines(st, done, total)
 
         summary = run_project(
-            directory, stages=tuple(stage) if stage else STAGES, force=force, on_progress=on_progress, settings=settings
+            directory,
+            stages=tuple(stage) if stage else STAGES,
+            force=force,
+            on_progress=on_progress,
+            settings=settings,
+            follow_links=follow_links,
         )
     for result in summary.stages:
         mark = "[green]✓[/]" if result.ran else "[dim]–[/]"

@@ -11,6 +11,7 @@ from ..choices import Style
 from ..config import layout_name, redact_options
 from ..errors import UsageError
 from .common import (
+    FollowLinksOption,
     LineProgress,
     ModelOption,
     ProjectOption,
@@ -24,6 +25,7 @@ from .common import (
     say_failed,
     settings_for,
     warn,
+    warn_followed_links,
 )
 
 
@@ -77,6 +79,7 @@ def redact(
         None, "--report", help="Private review report (HTML). Default: beside the key."
     ),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the review report."),
+    follow_links: bool = FollowLinksOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """De-identify transcripts: names, places, facilities, phones, emails, handles, ids.
@@ -109,17 +112,17 @@ def redact(
         keep_countries=keep_countries,
         workers=workers,
         dry_run=dry_run,
+        follow_links=follow_links,
     )
     key_path = _default_key(s, key, output)
     report_path = None
     if not no_report:
         report_path = report or key_path.parent / layout_name("review_report")
     if s.project_file is not None:  # the project's whole output/ is shareable, not only output/transcripts
-        from ..fsutil import ensure_private_location
+        from ..redact.engine import check_locations
 
-        for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
-            if path is not None:
-                ensure_private_location(path, [output, s.path(None, "output")], what)
+        check_locations(inputs, output, key_path, report_path, shareable=[s.path(None, "output")])
+    warn_followed_links(inputs, follow_links, all_files=True)
     result = _run_with_bar(redact_corpus, inputs, output, key_path, opts, report_path)
     for exc in result.errors:
         report_error(exc)

@@ -35,13 +35,12 @@ from ..fsutil import (
     WriteError,
     atomic_open,
     atomic_write_text,
-    ensure_private_location,
     file_sha256,
-    is_inside,
     make_private_paths,
     remove_stale_temps,
     same_file,
 )
+from ..places import INPUT, PRIVATE, SHAREABLE, Place, check_places
 from ..readers import InputFile, iter_inputs, read_document
 from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
@@ -82,6 +81,8 @@ class RedactOptions:
     #: keep every document's final spans in the result (for scoring)
     collect_spans: bool = False
     batch_size: int = 64
+    #: read files that links inside an input folder point to outside it (default: refuse them)
+    follow_links: bool = False
 
     def settings_hash(self) -> str:
         return hashlib.sha256(f"{DETECTOR_VERSION}|{CHUNK_CHARS}".encode()).hexdigest()[:16]
@@ -592,9 +593,12 @@ def check_locations(
     report_path: Path | None = None,
     cache_dir: Path | None = None,
     lists: Sequence[tuple[Path | None, str]] = (),
+    shareable: Sequence[Path] = (),
 ) -> None:
-    """Refuse an output folder inside an input folder, private files inside the output, and a key
-    or report that would overwrite an input transcript, the other private file or a study list."""
+    """Refuse overlapping places (:func:`qualkit.places.check_places`: originals or private files in
+    the output, the output in an input folder, ...) and a key or report that would overwrite an
+    input transcript, the other private file or a study list. *shareable*: more shareable folders
+    (a project's whole output folder)."""
     for path, what in ((key_path, "pseudonym key"), (report_path, "review report")):
         if path is None:
             continue
@@ -604,12 +608,6 @@ def check_locations(
                     f"the {what} would overwrite an input transcript",
                     file=path,
                     fix=f"write the {what} to a new file in a private folder",
-                )
-            if Path(inp).is_dir() and is_inside(path, inp):
-                raise SafetyError(
-                    f"the {what} would be written inside the input folder",
-                    file=path,
-                    fix=f"keep the {what} in a private folder of its own",
                 )
         for other, other_what in lists:
             if other is not None and same_file(path, other):
@@ -624,24 +622,15 @@ def check_locations(
             file=report_path,
             fix="write the review report to a file of its own",
         )
-    for inp in inputs:
-        p = Path(inp)
-        if p.is_dir() and is_inside(output_dir, p):
-            raise UsageError(
-                "the output folder is inside the input folder",
-                file=output_dir,
-                fix=f"choose an output folder outside {p}",
-            )
-        if p.is_file() and is_inside(p, output_dir):
-            raise UsageError(
-                "an input file is inside the output folder", file=p, fix="choose a new, separate output folder"
-            )
-    if key_path is not None:
-        ensure_private_location(key_path, [output_dir], "pseudonym key")
-    if report_path is not None:
-        ensure_private_location(report_path, [output_dir], "review report")
+    places = [Place(Path(p), "input folder" if Path(p).is_dir() else "input file", INPUT) for p in inputs]
+    places += [Place(Path(output_dir), "output folder", SHAREABLE)]
+    places += [Place(Path(p), "output folder", SHAREABLE) for p in shareable]
+    for path, what in ((key_path, "pseudonym key"), (report_path, "review report"), *lists):
+        if path is not None:
+            places.append(Place(Path(path), what, PRIVATE))
     if cache_dir is not None:
-        ensure_private_location(cache_dir, [output_dir], "detection cache")
+        places.append(Place(Path(cache_dir), "detection cache folder", PRIVATE))
+    check_places(places)
 
 
 class Replacer:
@@ -811,7 +800,7 @@ def redact_corpus(
     model_id = det.model_id() if opts.use_ner else "none"
     result.model = model_id
 
-    files = _list_inputs(inputs, result)
+    files = _list_inputs(inputs, result, follow_links=opts.follow_links)
     if not files:  # nothing to redact: write no log, key or report
         if not result.errors:
             result.errors.append(
@@ -861,12 +850,15 @@ def redact_corpus(
     return result
 
 
-def _list_inputs(inputs: Sequence[Path], result: RedactResult) -> list[tuple[int, InputFile]]:
-    """Every transcript under *inputs*, numbered; a folder that cannot be listed goes to the errors."""
+def _list_inputs(
+    inputs: Sequence[Path], result: RedactResult, *, follow_links: bool = False
+) -> list[tuple[int, InputFile]]:
+    """Every transcript under *inputs*, numbered; a folder that cannot be listed (or holds links to
+    outside it, unless *follow_links*) goes to the errors."""
     files: list[tuple[int, InputFile]] = []
     for raw in inputs:
         try:
-            for inp in iter_inputs([raw], all_files=True):
+            for inp in iter_inputs([raw], all_files=True, follow_links=follow_links):
                 files.append((len(files), inp))
         except QualkitError as exc:
             result.errors.append(exc)
@@ -919,6 +911,8 @@ def _study_index(det: Detector, key: RedactionKey, records: dict[int, Pass1Doc],
                 continue
             found.setdefault(k, (original, label))
         rec.originals = []
+    # a pseudonym that is a real name of this study would re-identify or mislead: refuse it
+    key.check_replacements([*found.values(), *((t, lab) for t, lab, _g in det.names)])
     key.avoid_words(vocab)
     for text_, _label, _given in det.names:
         key.avoid_words(tokens_of(text_))

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Iterable
 
 from ..choices import Style, values
-from ..errors import InputError
-from ..fsutil import PRIVATE_MODE, atomic_write_text
+from ..errors import InputError, SafetyError
+from ..fsutil import PRIVATE_MODE, atomic_write_bytes, atomic_write_text
 from ..textnorm import fold, has_diacritics, is_vn_syllable
 from .lexicon import lexicon, phrase_key, tokens_of
+from .spans import LABELS
 
 KEY_COLUMNS = ("original", "label", "replacement", "first_document", "tag", "pseudonym")
 STYLES = values(Style)
@@ -62,62 +63,110 @@ class RedactionKey:
         self.components: dict[str, str] = {}  # folded name part -> pseudonym part
         self.avoid: set[str] = set()  # folded words that occur in the study
         self.added = 0
-        if self.path is not None and self.path.exists():
+        self._disk: bytes | None = None  # the key file as read (None: no file yet)
+        self._backed_up = False
+        if self.path is not None and (self.path.exists() or self.path.is_symlink()):
             self._load()
 
     # -- file ------------------------------------------------------------------------
     def _load(self) -> None:
         assert self.path is not None
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError(
-                "the key is not UTF-8 text",
-                file=self.path,
-                fix="save the key as UTF-8 CSV or point --key at a new file",
-            ) from None
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"original", "label", "replacement"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(
-                f"the key lacks the column(s) {', '.join(sorted(missing))}",
-                file=self.path,
-                line=1,
-                fix="use the columns original,label,replacement,first_document",
-            )
-        for lineno, row in enumerate(reader, start=2):
-            original = (row.get("original") or "").strip()
-            if not original:
-                continue
-            label = (row.get("label") or "").strip().upper() or "PERSON"
-            replacement = (row.get("replacement") or "").strip()
-            tag = (row.get("tag") or "").strip()
-            pseudonym = (row.get("pseudonym") or "").strip()
-            m = _TAG_RE.match(replacement)
-            if m:
-                tag = tag or replacement
-            elif _CAT_RE.match(replacement):
-                pass
-            elif replacement:
-                pseudonym = replacement  # a pseudonym, possibly edited by hand
-            if not tag:
-                tag = self._next_tag(label)
-            entry = KeyEntry(
-                original, label, (row.get("first_document") or "").strip(), tag, pseudonym, replacement, line=lineno
-            )
-            self._remember(entry)
-            self.entries.setdefault(phrase_key(original), entry)
+        self._disk = read_key_bytes(self.path)
+        for row in parse_key(self._disk, self.path):
+            self._add_loaded(row)
 
-    def save(self) -> None:
-        if self.path is None:
-            return
+    def _add_loaded(self, row: KeyRow) -> None:
+        replacement, tag, pseudonym = row.replacement, row.tag, row.pseudonym
+        m = _TAG_RE.match(replacement)
+        if m:
+            tag = tag or replacement
+        elif _CAT_RE.match(replacement):
+            pass
+        elif replacement:
+            pseudonym = replacement  # a pseudonym, possibly edited by hand
+        if not tag:
+            tag = self._next_tag(row.label)
+        entry = KeyEntry(row.original, row.label, row.first_document, tag, pseudonym, replacement, line=row.line)
+        self._remember(entry)
+        self.entries.setdefault(phrase_key(row.original), entry)
+
+    def render(self) -> str:
+        """The key file's text as :meth:`save` writes it."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(KEY_COLUMNS)
         for e in self.entries.values():
             writer.writerow([e.original, e.label, e.replacement_for(self.style), e.first_document, e.tag, e.pseudonym])
-        atomic_write_text(self.path, buf.getvalue(), private=True)
+        return buf.getvalue()
+
+    def save(self) -> Path | None:
+        """Write the key if it changed, safely; return the backup of the previous key (or None).
+
+        - nothing is written when the file already holds exactly this key (re-runs are idempotent);
+        - the key is refused if the file on disk changed since it was read (a hand edit made
+          during the run is never overwritten);
+        - before the first change in this run, the previous file is copied to
+          ``<key folder>/key-backups/`` (0600; the last :data:`KEEP_BACKUPS` are kept);
+        - the new text is written atomically (temp file + rename, 0600) and read back.
+
+        Call it before writing any output that uses the key's replacements.
+        """
+        if self.path is None:
+            return None
+        text = self.render()
+        data = text.encode("utf-8")
+        on_disk = _read_if_exists(self.path)
+        if on_disk is not None and self._disk is not None and on_disk != self._disk:
+            raise SafetyError(
+                "the pseudonym key changed on disk while qualkit was running",
+                file=self.path,
+                fix="run again: the key on disk was kept as it is, nothing was written over it",
+            )
+        if on_disk == data:
+            os.chmod(self.path, PRIVATE_MODE)
+            return None
+        backup = None
+        if on_disk is not None and not self._backed_up:
+            backup = backup_key(self.path, on_disk)
+            self._backed_up = True
+        parse_key(data, self.path)  # what we write must read back (an original with a line break would not)
+        atomic_write_text(self.path, text, private=True)
         os.chmod(self.path, PRIVATE_MODE)
+        if _read_if_exists(self.path) != data:
+            raise SafetyError(
+                "the pseudonym key did not read back as written",
+                file=self.path,
+                fix=f"check the disk; the previous key is in {backup or 'the file as it was'}",
+            )
+        self._disk = data
+        return backup
+
+    def check_replacements(self, study_names: Iterable[tuple[str, str]] = (), *, where: str = "the study") -> None:
+        """Refuse a pseudonym that is a real name: the original of another key entry, or a
+        name of the study (*study_names*: (text, label) of the names found in the transcripts
+        and of the names list). Raises :class:`InputError` naming the key line."""
+        names: dict[str, str] = {}
+        singles: set[str] = set()  # given names of the study's people
+        for text, label in study_names:
+            k = phrase_key(text)
+            if not k:
+                continue
+            names.setdefault(k, label)
+            if label == "PERSON":
+                toks = k.split()
+                singles.add(toks[-1] if len(toks) > 1 else toks[0])
+        for entry in self.entries.values():
+            p = phrase_key(entry.pseudonym)
+            if not p or p == phrase_key(entry.original):
+                continue
+            clash = p in names or (len(p.split()) == 1 and p in singles)
+            if clash:
+                raise InputError(
+                    f"the replacement of key line {entry.line or '(new)'} is a real name that occurs in {where}",
+                    file=self.path,
+                    line=entry.line or None,
+                    fix="give that entry another replacement (a pseudonym no participant bears)",
+                )
 
     # -- lookup / assign ---------------------------------------------------------------
     def __contains__(self, key: str) -> bool:
@@ -137,7 +186,7 @@ class RedactionKey:
             return entry
         tag = self._next_tag(label)
         pseudonym = self._make_pseudonym(original, label, key) if label == "PERSON" else ""
-        entry = KeyEntry(original.strip(), label, document, tag, pseudonym)
+        entry = KeyEntry(one_line(original), label, document, tag, pseudonym)
         self._remember(entry)
         self.entries[key] = entry
         self.added += 1
@@ -258,6 +307,212 @@ class RedactionKey:
         self.avoid.update(words)
 
 
+# --- reading the key strictly -------------------------------------------------------------
+
+KEEP_BACKUPS = 20
+BACKUP_DIR = "key-backups"
+_LABEL_ALIASES = {"LOCATION": "PLACE", "GPE": "PLACE", "NAME": "PERSON", "ORG": "FACILITY"}
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+@dataclass
+class KeyRow:
+    """One entry of the key file as written (cells stripped, label upper-cased)."""
+
+    line: int
+    original: str
+    label: str
+    replacement: str
+    first_document: str
+    tag: str
+    pseudonym: str
+
+
+def one_line(text: str) -> str:
+    """*text* with line breaks turned into spaces, stripped (an original never spans lines in the key)."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def read_key_bytes(path: Path) -> bytes:
+    """The raw key file; an unreadable key is an error (never treated as a missing one)."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            "the key is a link to a missing file", file=path, fix="restore the key or point --key at it"
+        ) from None
+    except IsADirectoryError:
+        raise InputError("the key is a folder", file=path, fix="point --key at the key CSV file") from None
+    except OSError as exc:
+        raise InputError(
+            f"the key cannot be read ({exc.strerror or type(exc).__name__})",
+            file=path,
+            fix="check its permissions; qualkit never writes a new key over one it could not read",
+        ) from None
+
+
+def parse_key(data: bytes, path: Path | None) -> list[KeyRow]:
+    """Parse and validate a key file completely, or raise :class:`InputError` with file:line.
+
+    Checks: UTF-8; a header with original, label, replacement; every row with the header's
+    number of cells; no cell spanning lines (the mark of a stray quote swallowing rows); a
+    known label; the same original (case and accents aside) never with two replacements; no
+    replacement that is the original of an entry (its own or another's).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "the key is not UTF-8 text",
+            file=path,
+            line=line,
+            fix="save the key as UTF-8 CSV (or restore it from key-backups/)",
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[KeyRow] = []
+    header: list[str] | None = None
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            spans = reader.line_num > start
+            raise InputError(
+                f"a quote opened on line {start} of the key is never closed properly"
+                if spans
+                else f"the key is not valid CSV ({exc})",
+                file=path,
+                line=start,
+                fix="remove the stray '\"' on that line, or close it; a cell holding a comma or a quote "
+                'is written in "..."',
+            ) from None
+        end = reader.line_num
+        if end > start:
+            raise InputError(
+                f"a cell of the key runs over lines {start}-{end} (a stray '\"'?)",
+                file=path,
+                line=start,
+                fix="remove the stray quote, or close it; no key cell may hold a line break",
+            )
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+            missing = [c for c in ("original", "label", "replacement") if c not in header]
+            if missing:
+                raise InputError(
+                    f"the key lacks the column(s) {', '.join(missing)}",
+                    file=path,
+                    line=start,
+                    fix="the header row is original,label,replacement,first_document",
+                )
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise InputError(
+                f"key row has {len(cells)} cell(s), the header has {len(header)}",
+                file=path,
+                line=start,
+                fix="give the row one cell per header column (empty cells are fine); "
+                'a cell holding a comma is written in "..."',
+            )
+        row = dict(zip(header, (c.strip() for c in cells)))
+        original = row.get("original", "")
+        if not original:
+            raise InputError(
+                "key row without an original", file=path, line=start, fix="fill in the original or delete the row"
+            )
+        label = row.get("label", "").upper() or "PERSON"
+        label = _LABEL_ALIASES.get(label, label)
+        if label not in LABELS:
+            raise InputError("unknown label in the key", file=path, line=start, fix=f"use one of {', '.join(LABELS)}")
+        rows.append(
+            KeyRow(
+                start,
+                original,
+                label,
+                row.get("replacement", ""),
+                row.get("first_document", ""),
+                row.get("tag", ""),
+                row.get("pseudonym", ""),
+            )
+        )
+    if header is None:
+        raise InputError(
+            "the key is empty",
+            file=path,
+            line=1,
+            fix="restore it from key-backups/, or delete the file to start a new key",
+        )
+    _check_rows(rows, path)
+    return rows
+
+
+def _check_rows(rows: list[KeyRow], path: Path | None) -> None:
+    first: dict[str, KeyRow] = {}
+    for r in rows:
+        k = phrase_key(r.original)
+        seen = first.setdefault(k, r)
+        if seen is not r and seen.replacement != r.replacement:
+            raise InputError(
+                f"the key has the same original on lines {seen.line} and {r.line} with different replacements",
+                file=path,
+                line=r.line,
+                fix="keep one of the two rows",
+            )
+    for r in rows:
+        for name in (r.replacement, r.pseudonym):
+            if not name or _TAG_RE.match(name) or _CAT_RE.match(name):
+                continue
+            other = first.get(phrase_key(name))
+            if other is None:
+                continue
+            what = "its own original" if other is r else f"the original of line {other.line}"
+            raise InputError(
+                f"the replacement on key line {r.line} is {what}",
+                file=path,
+                line=r.line,
+                fix="give it a pseudonym that is nobody's real name (a replacement must never be a real name)",
+            )
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(
+            f"the key cannot be read ({exc.strerror or type(exc).__name__})", file=path, fix="check its permissions"
+        ) from None
+
+
+def backup_key(path: Path, data: bytes) -> Path:
+    """Copy the previous key (*data*) to ``<key folder>/key-backups/<name>.<time>.csv``, 0600;
+    keep the newest :data:`KEEP_BACKUPS`. Returns the backup's path."""
+    import time
+
+    folder = Path(path).parent / BACKUP_DIR
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem = Path(path).stem
+    target = folder / f"{stem}.{stamp}.csv"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stem}.{stamp}-{n}.csv"
+    atomic_write_bytes(target, data, private=True)
+    os.chmod(target, PRIVATE_MODE)
+    old = sorted(folder.glob(f"{stem}.*.csv"), key=lambda p: (p.stat().st_mtime, p.name))
+    for stale in old[:-KEEP_BACKUPS]:
+        stale.unlink(missing_ok=True)
+    return target
+
+
 def _looks_vietnamese(original: str) -> bool:
     toks = tokens_of(original)
     if not toks:
@@ -278,9 +533,3 @@ def _strip_accents(text: str) -> str:
         f = fold(ch)
         out.append(f.upper() if ch.isupper() else f)
     return "".join(out)
-
-
-def check_key_location(key_path: Path, output_dir: Path) -> None:
-    from ..fsutil import ensure_private_location
-
-    ensure_private_location(key_path, [output_dir], "pseudonym key")

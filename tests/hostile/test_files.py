@@ -1,0 +1,286 @@
+"""Hostile files and hand-edited private files (issue #11, items 5-12 and the CSV messages of 18).
+
+Every file is generated in the test. Redaction runs without the spaCy NER (rules, lists
+and the key only) so the suite stays fast; what is tested is the file handling.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from qualkit.errors import InputError, QualkitError, SafetyError
+from qualkit.redact import RedactOptions, RedactionKey, redact_corpus
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _redact(inputs, out: Path, key: Path, **opts):
+    return redact_corpus(
+        [Path(p) for p in inputs], out, key, RedactOptions(use_ner=False, **opts), report_path=None
+    )
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    """transcripts/ with two interviews, private/names.txt; nothing written yet."""
+    _write(tmp_path / "transcripts" / "P01.txt", "Interviewer: Who helped you?\nR: My friend Hoa helped me.\n")
+    _write(tmp_path / "transcripts" / "P02.txt", "Interviewer: And then?\nR: Then Hoa and Tuan left.\n")
+    _write(tmp_path / "private" / "names.txt", "Hoa\nTuan\n")
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- item 11: strict key
+
+
+def _key_text(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["original", "label", "replacement", "first_document", "tag", "pseudonym"])
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _many_rows(n: int) -> list[list[str]]:
+    return [[f"Person{i:03d}", "PERSON", f"[PERSON {i}]", "P01.txt", f"[PERSON {i}]", ""] for i in range(1, n + 1)]
+
+
+def test_stray_quote_in_key_stops_the_run_and_keeps_the_key(study: Path) -> None:
+    key = study / "private" / "key.csv"
+    text = _key_text(_many_rows(40))
+    lines = text.splitlines(keepends=True)
+    lines[5] = '"' + lines[5]  # a stray quote at the start of row 5: the CSV reader swallows the rest
+    _write(key, "".join(lines))
+    before = key.read_bytes()
+    with pytest.raises(InputError) as exc:
+        _redact([study / "transcripts"], study / "out", key, names_file=study / "private" / "names.txt")
+    assert exc.value.line == 6 and exc.value.file == str(key)
+    assert "Person" not in exc.value.message  # never the originals in a message
+    assert key.read_bytes() == before
+    assert not (study / "out").exists()  # nothing written from an incomplete key
+
+
+@pytest.mark.parametrize(
+    "rows, line, words",
+    [
+        ([["Hoa", "PERSON", "Lan", "P01.txt"]], 2, "cell(s)"),  # 4 cells, header has 6
+        ([["Hoa", "PERSON", "Lan", "P01.txt", "", ""], ["HOA", "PERSON", "Mai", "P02.txt", "", ""]], 3, "same original"),
+        ([["Hoa", "PERSON", "Tuan", "P01.txt", "", ""], ["Tuan", "PERSON", "Binh", "P01.txt", "", ""]], 2, "line 3"),
+        ([["Hoa", "PERSON", "hoa", "P01.txt", "", ""]], 2, "its own original"),
+        ([["Hoa", "PERSN", "Lan", "P01.txt", "", ""]], 2, "unknown label"),
+        ([["", "PERSON", "Lan", "P01.txt", "", ""]], 2, "without an original"),
+    ],
+)
+def test_key_rows_are_validated_with_file_and_line(tmp_path: Path, rows, line: int, words: str) -> None:
+    key = _write(tmp_path / "key.csv", _key_text(rows))
+    with pytest.raises(InputError) as exc:
+        RedactionKey(key)
+    assert exc.value.line == line
+    assert words in exc.value.message
+
+
+def test_key_that_cannot_be_read_is_an_error_not_a_new_key(tmp_path: Path) -> None:
+    key = tmp_path / "key.csv"
+    key.mkdir()  # e.g. a folder where the key should be
+    with pytest.raises(InputError, match="folder"):
+        RedactionKey(key)
+    bad = _write(tmp_path / "bad.csv", "")
+    bad.write_bytes(b"original,label,replacement\n\xff\xfeHoa,PERSON,X\n")
+    with pytest.raises(InputError) as exc:
+        RedactionKey(bad)
+    assert exc.value.line == 2
+
+
+def test_key_backup_on_every_change_and_no_rewrite_when_unchanged(study: Path) -> None:
+    key = study / "private" / "key.csv"
+    names = study / "private" / "names.txt"
+    _redact([study / "transcripts" / "P01.txt"], study / "out", key, names_file=names)
+    first = key.read_bytes()
+    backups = study / "private" / "key-backups"
+    assert not backups.exists()  # a new key has no previous version
+    _redact([study / "transcripts"], study / "out", key, names_file=names)  # P02 adds Tuan
+    saved = sorted(backups.iterdir())
+    assert len(saved) == 1 and saved[0].read_bytes() == first
+    assert _mode(saved[0]) == 0o600 and _mode(backups) == 0o700
+    assert key.read_bytes() != first
+    mtime = key.stat().st_mtime_ns
+    _redact([study / "transcripts"], study / "out", key, names_file=names)  # nothing new
+    assert key.stat().st_mtime_ns == mtime
+    assert len(list(backups.iterdir())) == 1
+
+
+def test_key_edited_during_the_run_is_not_overwritten(tmp_path: Path) -> None:
+    path = _write(tmp_path / "key.csv", _key_text(_many_rows(2)))
+    key = RedactionKey(path, style="tag")
+    key.assign("Hoa", "PERSON", "P01.txt")
+    hand = _key_text(_many_rows(3))
+    _write(path, hand)  # a coder saves the key meanwhile
+    with pytest.raises(SafetyError, match="changed on disk"):
+        key.save()
+    assert path.read_text(encoding="utf-8") == hand
+
+
+def test_original_with_a_line_break_is_written_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "key.csv"
+    key = RedactionKey(path)
+    key.assign("Nguyen Thi\nHoa", "PERSON", "P01.txt")
+    key.save()
+    again = RedactionKey(path)  # reads back strictly
+    assert [e.original for e in again.entries.values()] == ["Nguyen Thi Hoa"]
+
+
+# --------------------------------------------------------------------------- item 12: pseudonym = real name
+
+
+def test_replacement_that_is_a_name_in_the_study_is_refused(study: Path) -> None:
+    key = _write(study / "private" / "key.csv", _key_text([["Hoa", "PERSON", "Tuan", "P01.txt", "", ""]]))
+    before = key.read_bytes()
+    with pytest.raises(InputError) as exc:  # Tuan is a participant of P02 (names list)
+        _redact([study / "transcripts"], study / "out", key, names_file=study / "private" / "names.txt")
+    assert exc.value.line == 2 and "Tuan" not in exc.value.message
+    assert key.read_bytes() == before
+    assert not (study / "out").exists()
+
+
+def test_replacement_that_is_a_given_name_found_in_the_study_is_refused(study: Path) -> None:
+    _write(study / "transcripts" / "P03.txt", "R: Her name is Nguyễn Thị Linh.\n")
+    key = _write(study / "private" / "key.csv", _key_text([["Hoa", "PERSON", "Linh", "P01.txt", "", ""]]))
+    names = _write(study / "private" / "names2.txt", "Hoa\nNguyễn Thị Linh\n")
+    with pytest.raises(InputError, match="real name"):
+        _redact([study / "transcripts"], study / "out", key, names_file=names)
+    ok = _write(study / "private" / "key2.csv", _key_text([["Hoa", "PERSON", "Kim", "P01.txt", "", ""]]))
+    result = _redact([study / "transcripts"], study / "out", ok, names_file=names)
+    assert result.ok
+
+
+# --------------------------------------------------------------------------- item 5: links out of the input folder
+
+
+@pytest.fixture
+def linked(study: Path) -> Path:
+    """transcripts/ with a file link and a folder link to material outside it."""
+    outside = study / "elsewhere"
+    _write(outside / "secret.txt", "R: The account password of Hoa is hunter2.\n")
+    _write(outside / "more" / "P09.txt", "R: Tuan was there.\n")
+    (study / "transcripts" / "P03.txt").symlink_to(outside / "secret.txt")
+    (study / "transcripts" / "extra").symlink_to(outside / "more", target_is_directory=True)
+    (study / "transcripts" / "P01-again.txt").symlink_to(study / "transcripts" / "P01.txt")  # inside: fine
+    return study
+
+
+def test_links_out_of_the_input_folder_are_refused_and_named(linked: Path) -> None:
+    from qualkit.readers import iter_inputs
+
+    with pytest.raises(InputError) as exc:
+        list(iter_inputs([linked / "transcripts"]))
+    assert "2 link(s)" in exc.value.what and "P03.txt" in exc.value.what and "extra" in exc.value.what
+    assert "--follow-links" in exc.value.fix
+    result = _redact([linked / "transcripts"], linked / "out", linked / "private" / "key.csv")
+    assert not result.ok and "point outside" in result.errors[0].what
+    assert not (linked / "out" / "P03.txt").exists()
+
+
+def test_links_are_followed_only_when_asked(linked: Path) -> None:
+    from qualkit.readers import iter_inputs
+
+    rels = [f.rel.as_posix() for f in iter_inputs([linked / "transcripts"], follow_links=True)]
+    assert rels == ["P01-again.txt", "P01.txt", "P02.txt", "P03.txt", "extra/P09.txt"]
+    result = _redact(
+        [linked / "transcripts"], linked / "out", linked / "private" / "key.csv", follow_links=True
+    )
+    assert result.ok and (linked / "out" / "extra" / "P09.txt").is_file()
+
+
+def test_every_command_that_lists_inputs_refuses_links(linked: Path, cli) -> None:
+    from qualkit.project import init_project, run_project
+
+    res = cli("code", linked / "transcripts", "-c", _codebook(linked), "-o", linked / "seg.csv")
+    assert res.exit_code == 1 and "point outside" in res.output
+    res = cli("redact", linked / "transcripts", "-o", linked / "out", "--key", linked / "private" / "k.csv")
+    assert res.exit_code == 1 and "point outside" in res.output
+    proj = linked / "proj"
+    init_project(proj)
+    (proj / "transcripts" / "P03.txt").symlink_to(linked / "elsewhere" / "secret.txt")
+    with pytest.raises(InputError, match="point outside"):
+        run_project(proj, stages=("redact",))
+
+
+def _codebook(root: Path) -> Path:
+    return _write(
+        root / "codebook.yaml",
+        "codebook: t\nthemes:\n  - id: help\n    label: Help\n    codes:\n"
+        "      - id: friend\n        label: Friend\n        rules:\n          - any: [friend]\n",
+    )
+
+
+# --------------------------------------------------------------------------- item 6: overlapping places
+
+
+def test_input_folder_inside_the_output_folder_is_refused(study: Path, cli) -> None:
+    out = study / "o"
+    inner = out / "o2"
+    _write(inner / "P01.txt", "R: My friend Hoa helped me.\n")
+    res = cli("redact", inner, "-o", out, "--key", study / "private" / "key.csv")
+    assert res.exit_code == 1
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and "the input folder is inside the output folder" in err[0]
+    assert sorted(p.name for p in out.iterdir()) == ["o2"]  # nothing written next to the originals
+
+
+@pytest.mark.parametrize(
+    "where, flag, message",
+    [
+        ("out/names.txt", "--names", "the names list is inside the output folder"),
+        ("out/keep.txt", "--keep", "the keep list is inside the output folder"),
+        ("transcripts/names.txt", "--names", "the names list is inside the input folder"),
+        ("transcripts/keep.txt", "--keep", "the keep list is inside the input folder"),
+    ],
+)
+def test_study_lists_inside_shareable_or_input_folders_are_refused(study: Path, where, flag, message) -> None:
+    lst = _write(study / where, "Hoa\n")
+    opts = {"names_file" if flag == "--names" else "keep_file": lst}
+    with pytest.raises(SafetyError) as exc:
+        _redact([study / "transcripts"], study / "out", study / "private" / "key.csv", **opts)
+    assert exc.value.what == message
+    assert not (study / "out" / "P01.txt").exists() and not (study / "private" / "key.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("transcripts: transcripts/", "transcripts: output/originals/", "the input folder is inside the output folder"),
+        ("output: output/", "output: transcripts/out/", "the output folder is inside the input folder"),
+        ("output: output/", "output: private/out/", "the output folder is inside the private folder"),
+        ("  keep: keep.txt", "  keep: output/keep.txt", "the keep list is inside the output folder"),
+        ("  keep: keep.txt", "  keep: transcripts/keep.txt", "the keep list is inside the input folder"),
+        ("  names: private/names.txt", "  names: transcripts/names.txt", "the names list is inside the input folder"),
+    ],
+)
+def test_overlaps_in_the_project_file_get_the_same_message(tmp_path: Path, cli, old, new, message) -> None:
+    from qualkit.config import load_settings
+    from qualkit.project import init_project
+
+    init_project(tmp_path / "s")
+    pf = tmp_path / "s" / "qualkit.yaml"
+    text = pf.read_text(encoding="utf-8")
+    assert old in text
+    pf.write_text(text.replace(old, new), encoding="utf-8")
+    line = next(i for i, ln in enumerate(pf.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith(new))
+    with pytest.raises(SafetyError) as exc:
+        load_settings(tmp_path / "s")
+    assert exc.value.what == message and exc.value.line == line
+    res = cli("run", tmp_path / "s")
+    assert res.exit_code == 1 and f"qualkit.yaml:{line}" in res.stderr and message in res.stderr
