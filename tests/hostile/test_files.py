@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from qualkit.errors import InputError, QualkitError, SafetyError
-from qualkit.redact import RedactOptions, RedactionKey, redact_corpus
+from qualkit.errors import InputError, SafetyError
+from qualkit.redact import RedactionKey, RedactOptions, redact_corpus
 
 
 def _write(path: Path, text: str) -> Path:
@@ -25,9 +24,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _redact(inputs, out: Path, key: Path, **opts):
-    return redact_corpus(
-        [Path(p) for p in inputs], out, key, RedactOptions(use_ner=False, **opts), report_path=None
-    )
+    return redact_corpus([Path(p) for p in inputs], out, key, RedactOptions(use_ner=False, **opts), report_path=None)
 
 
 def _mode(path: Path) -> int:
@@ -77,7 +74,11 @@ def test_stray_quote_in_key_stops_the_run_and_keeps_the_key(study: Path) -> None
     "rows, line, words",
     [
         ([["Hoa", "PERSON", "Lan", "P01.txt"]], 2, "cell(s)"),  # 4 cells, header has 6
-        ([["Hoa", "PERSON", "Lan", "P01.txt", "", ""], ["HOA", "PERSON", "Mai", "P02.txt", "", ""]], 3, "same original"),
+        (
+            [["Hoa", "PERSON", "Lan", "P01.txt", "", ""], ["HOA", "PERSON", "Mai", "P02.txt", "", ""]],
+            3,
+            "same original",
+        ),
         ([["Hoa", "PERSON", "Tuan", "P01.txt", "", ""], ["Tuan", "PERSON", "Binh", "P01.txt", "", ""]], 2, "line 3"),
         ([["Hoa", "PERSON", "hoa", "P01.txt", "", ""]], 2, "its own original"),
         ([["Hoa", "PERSN", "Lan", "P01.txt", "", ""]], 2, "unknown label"),
@@ -198,9 +199,7 @@ def test_links_are_followed_only_when_asked(linked: Path) -> None:
 
     rels = [f.rel.as_posix() for f in iter_inputs([linked / "transcripts"], follow_links=True)]
     assert rels == ["P01-again.txt", "P01.txt", "P02.txt", "P03.txt", "extra/P09.txt"]
-    result = _redact(
-        [linked / "transcripts"], linked / "out", linked / "private" / "key.csv", follow_links=True
-    )
+    result = _redact([linked / "transcripts"], linked / "out", linked / "private" / "key.csv", follow_links=True)
     assert result.ok and (linked / "out" / "extra" / "P09.txt").is_file()
 
 
