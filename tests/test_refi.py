@@ -616,6 +616,7 @@ def test_import_docx_only_inline_text_relative_and_absolute_paths(tmp_path):
     ext.mkdir(parents=True)
     (ext / "john.txt").write_text("John: I sold cornflakes.", encoding="utf-8")
     (tmp_path / "abs.txt").write_text("Ann: cornflakes again.", encoding="utf-8")
+    (tmp_path / "external" / "abs.txt").write_text("Ann: cornflakes again.", encoding="utf-8")
     inline = "Bo: cornflakes inline."
     cf = "AE6D04CE-D987-4FC8-AF97-D72CA6FFD08F"
     srcs = (
@@ -638,7 +639,10 @@ def test_import_docx_only_inline_text_relative_and_absolute_paths(tmp_path):
     )
     qde = _project(CODES + f"<Sources>{srcs}</Sources>", extra=f'basePath="{(tmp_path / "external").as_posix()}"')
     path = _qdpx(tmp_path / "p.qdpx", qde, {"sources/33333333-3333-3333-3333-333333333333.docx": word.read_bytes()})
-    res = import_refi(path, tmp_path / "out")
+    with pytest.raises(InputError, match="not in the archive"):  # files outside the archive: only with --sources
+        import_refi(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    res = import_refi(path, tmp_path / "out", sources=tmp_path / "external")
     tdir = tmp_path / "out" / "transcripts"
     assert sorted(p.name for p in tdir.iterdir()) == ["Ann.txt", "John.txt", "Word_only.docx", "inline.txt"]
     seg = read_segments(tmp_path / "out" / "segments.csv")

@@ -283,3 +283,128 @@ def test_overlaps_in_the_project_file_get_the_same_message(tmp_path: Path, cli, 
     assert exc.value.what == message and exc.value.line == line
     res = cli("run", tmp_path / "s")
     assert res.exit_code == 1 and f"qualkit.yaml:{line}" in res.stderr and message in res.stderr
+
+
+# --------------------------------------------------------------------------- item 7: REFI import reads only the archive
+
+_QDE = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="test">
+<CodeBook><Codes><Code guid="11111111-1111-1111-1111-111111111111" name="Topic" isCodable="true"/></Codes></CodeBook>
+<Sources>
+<TextSource guid="22222222-2222-2222-2222-222222222222" name="ok" plainTextPath="internal://ok.txt"/>
+<TextSource guid="33333333-3333-3333-3333-333333333333" name="bad" plainTextPath="{ref}"/>
+</Sources>
+</Project>
+"""
+
+
+def _qdpx(path: Path, ref: str, members: dict[str, bytes] | None = None) -> Path:
+    import zipfile
+    from xml.sax.saxutils import quoteattr
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", _QDE.replace('"{ref}"', quoteattr(ref)))
+        zf.writestr("sources/ok.txt", "R: fine.\n")
+        for name, data in (members or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    return _write(tmp_path / "study" / "private" / "redaction-key.csv", "original,label\nNguyen Thi Hoa,PERSON\n")
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "absolute://{secret}",
+        "absolute:///{secret}",
+        "relative://../study/private/redaction-key.csv",
+        "../study/private/redaction-key.csv",
+        "{secret}",
+        "relative:///{secret}",
+    ],
+)
+def test_import_refuses_sources_outside_the_archive(tmp_path: Path, secret: Path, ref: str, cli) -> None:
+    from qualkit.refi import import_refi
+
+    ref = ref.format(secret=secret.as_posix().lstrip("/") if ref.startswith("absolute:///") else secret.as_posix())
+    (tmp_path / "dl").mkdir()
+    qdpx = _qdpx(tmp_path / "dl" / "p.qdpx", ref)
+    with pytest.raises(InputError) as exc:
+        import_refi(qdpx, tmp_path / "imported")
+    assert ref in exc.value.what and "--sources" in exc.value.fix
+    assert not (tmp_path / "imported").exists()
+    res = cli("import", "refi", qdpx, "-o", tmp_path / "imported")
+    assert res.exit_code == 1 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_import_reads_outside_sources_only_from_the_given_folder(tmp_path: Path, secret: Path) -> None:
+    from qualkit.refi import import_refi
+
+    given = tmp_path / "given"
+    _write(given / "AR" / "john.txt", "John: I sold cornflakes.\n")
+    res = import_refi(_qdpx(tmp_path / "a.qdpx", "relative://AR/john.txt"), tmp_path / "a", sources=given)
+    assert (tmp_path / "a" / "transcripts" / "bad.txt").read_text(encoding="utf-8") == "John: I sold cornflakes.\n"
+    assert res.documents == 2
+    (given / "link.txt").symlink_to(secret)  # a link in the sources folder that leads out of it
+    with pytest.raises(InputError, match="leads out"):
+        import_refi(_qdpx(tmp_path / "b.qdpx", "relative://link.txt"), tmp_path / "b", sources=given)
+    with pytest.raises(InputError, match=r"'\.\.'"):
+        import_refi(_qdpx(tmp_path / "c.qdpx", "relative://AR/../../study/x.txt"), tmp_path / "c", sources=given)
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+def test_import_of_a_bare_qde_reads_only_its_sources_folder(tmp_path: Path, secret: Path) -> None:
+    from qualkit.refi import import_refi
+
+    folder = tmp_path / "bare"
+    _write(folder / "project.qde", _QDE.replace("{ref}", "internal://key.txt"))
+    _write(folder / "sources" / "ok.txt", "R: fine.\n")
+    (folder / "sources" / "key.txt").symlink_to(secret)
+    with pytest.raises(InputError, match="leads out"):
+        import_refi(folder / "project.qde", tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- item 8: REFI export of originals
+
+
+@pytest.fixture
+def exportable(tmp_path: Path) -> Path:
+    """A study with a key, and a copy of its originals outside it."""
+    from qualkit.project import init_project
+
+    root = tmp_path / "s"
+    init_project(root)
+    _write(root / "transcripts" / "P01.txt", "R: Hanh took me to the market.\n")
+    _write(root / "output" / "transcripts" / "P01.txt", "R: Lan took me to the market.\n")
+    _write(root / "private" / "redaction-key.csv", _key_text([["Hanh", "PERSON", "Lan", "P01.txt", "", "Lan"]]))
+    _write(tmp_path / "copy" / "P01.txt", "R: Hanh took me to the market.\n")
+    _write(root / "cases.csv", "case,sex\nP01,F\n")
+    return root
+
+
+def test_export_of_transcripts_holding_originals_is_refused(exportable: Path, cli) -> None:
+    out = exportable.parent / "x.qdpx"
+    res = cli("export", "refi", exportable, "-o", out, "--transcripts", exportable.parent / "copy")
+    assert res.exit_code == 1 and "original(s) from the pseudonym key" in res.stderr
+    assert "P01.txt:3-7 PERSON" in res.stderr and "Hanh" not in res.stderr
+    assert not out.exists()
+    res = cli("export", "refi", exportable, "-o", out, "--transcripts", exportable.parent / "copy", "--original")
+    assert res.exit_code == 0 and "ORIGINAL" in res.stderr
+    assert _mode(out) == 0o600
+
+
+def test_export_checks_file_names_and_needs_a_key_outside_a_project(exportable: Path, cli) -> None:
+    named = exportable.parent / "named"
+    _write(named / "Interview_Hanh.txt", "R: Lan took me to the market.\n")
+    key = exportable / "private" / "redaction-key.csv"
+    out = exportable.parent / "y.qdpx"
+    res = cli("export", "refi", "-o", out, "--transcripts", named, "--key", key)
+    assert res.exit_code == 1 and "(file name)" in res.stderr and not out.exists()
+    res = cli("export", "refi", "-o", out, "--transcripts", exportable / "output" / "transcripts")
+    assert res.exit_code == 2 and "--key" in res.stderr and not out.exists()
+    res = cli("export", "refi", "-o", out, "--transcripts", exportable / "output" / "transcripts", "--key", key)
+    assert res.exit_code == 0, res.stderr
+    assert _mode(out) != 0o600

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import err_console, progress, say, settings_for, warn
+from .common import FollowLinksOption, err_console, progress, say, settings_for, warn, warn_followed_links
 
 MAX_WARNINGS = 20
 
@@ -71,6 +71,14 @@ def export_refi(
     schema_dir: Optional[Path] = typer.Option(
         None, "--validate", help="Folder holding Project.xsd and Codebook.xsd: check the written file against them."
     ),
+    key: Optional[Path] = typer.Option(
+        None,
+        "--key",
+        "-k",
+        help="Pseudonym key to check --transcripts against (default: the project's); any original found refuses "
+        "the export.",
+    ),
+    follow_links: bool = FollowLinksOption,
 ) -> None:
     """Write a REFI-QDA project (.qdpx) or codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
@@ -101,8 +109,15 @@ def export_refi(
         say(f"Wrote {output}: {result.codes} codes (themes included).")
     else:
         plan = plan_export(
-            settings, transcripts=transcripts, codebook=codebook, segments=segments, cases=cases, original=original
+            settings,
+            transcripts=transcripts,
+            codebook=codebook,
+            segments=segments,
+            cases=cases,
+            original=original,
+            key=key,
         )
+        warn_followed_links([plan.transcripts], follow_links)
         if plan.original:
             check_original_destination(output, plan)
             warn(
@@ -121,6 +136,8 @@ def export_refi(
                 newline=newline,
                 include_rich=docx,
                 private=plan.original,
+                follow_links=follow_links,
+                key=plan.key,
                 on_progress=lambda done, total: advance(),
             )
         say(
@@ -154,6 +171,12 @@ def import_refi(
         help="How the other program counted line breaks in offsets: auto, file (code points as stored), one, two.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite qualkit files already in the output folder."),
+    sources: Optional[Path] = typer.Option(
+        None,
+        "--sources",
+        help="Folder holding source files the project refers to outside the archive (default: read sources "
+        "only from inside the archive).",
+    ),
 ) -> None:
     """Turn a project coded in NVivo, ATLAS.ti, MAXQDA or QualCoder into qualkit files.
 
@@ -163,7 +186,12 @@ def import_refi(
 
     with progress("Importing", None) as advance:
         result = run_import(
-            file, output, line_breaks=line_breaks, force=force, on_progress=lambda done, total: advance()
+            file,
+            output,
+            line_breaks=line_breaks,
+            force=force,
+            sources=sources,
+            on_progress=lambda done, total: advance(),
         )
     parts = [f"{result.codes} codes"]
     if result.kind != "qdc":

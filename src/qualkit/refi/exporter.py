@@ -36,7 +36,7 @@ from typing import Callable, Iterable
 from .. import __version__
 from ..coding.codebook import Code, Codebook, Theme, load_codebook
 from ..errors import InputError, SafetyError, UsageError
-from ..fsutil import atomic_open, is_inside
+from ..fsutil import atomic_open, is_inside, same_file
 from .common import (
     CODEBOOK_NS,
     PROJECT_NS,
@@ -85,6 +85,8 @@ class ExportPlan:
     original: bool
     project_name: str
     output_folder: Path | None = None  # the project's shareable folder (originals never go there)
+    #: the pseudonym key to check the transcripts against (None: they are the redacted output, or originals)
+    key: Path | None = None
 
 
 # --------------------------------------------------------------------------- planning
@@ -98,13 +100,16 @@ def plan_export(
     segments: Path | None = None,
     cases: Path | None = None,
     original: bool = False,
+    key: Path | None = None,
 ) -> ExportPlan:
     """Resolve inputs: command line > project file > defaults.
 
     Default transcripts are the REDACTED ones (``<output>/transcripts``); the
     originals (the project's ``transcripts:``) only with ``original=True``.
     Giving ``--transcripts`` that points into the original transcripts folder
-    without ``original=True`` is refused.
+    without ``original=True`` is refused. Any other ``--transcripts`` folder is
+    checked against the pseudonym key (*key*, else the project's) before export;
+    without a key to check against it is refused.
     """
     has_project = settings.project_file is not None
     originals = settings.path(None, "transcripts") if has_project else None
@@ -133,6 +138,19 @@ def plan_export(
         )
     if not Path(transcripts).is_dir():
         raise InputError("transcripts folder not found", file=transcripts, fix="check the path")
+    check_key = None
+    redacted = out_folder / "transcripts" if out_folder is not None else None
+    if not original and (redacted is None or not same_file(transcripts, redacted)):
+        check_key = settings.path(key, "redact.key")
+        if check_key is None and has_project:
+            check_key = settings.path(None, "private") / "redaction-key.csv"
+        if check_key is None or not check_key.is_file():
+            raise UsageError(
+                "--transcripts is not the redacted output, and there is no pseudonym key to check it against",
+                file=check_key or transcripts,
+                fix="give --key FILE (the key of the redaction), or add --original to export them as originals "
+                "(written 0600)",
+            )
     cb = settings.path(codebook, "codebook") if (codebook is not None or has_project) else None
     cs = settings.path(cases, "cases") if (cases is not None or has_project) else None
     if segments is not None:
@@ -157,6 +175,7 @@ def plan_export(
         original=original,
         project_name=str(name or (settings.root.name if has_project else Path(transcripts).name)),
         output_folder=out_folder,
+        key=check_key,
     )
 
 
@@ -261,11 +280,11 @@ def _codebook_from_paths(paths: Iterable[str], cb_id: str) -> Codebook:
     return Codebook(id=cb_id, title=cb_id, themes=list(themes.values()))
 
 
-def _read_documents(transcripts: Path, result: ExportResult) -> dict:
+def _read_documents(transcripts: Path, result: ExportResult, *, follow_links: bool = False) -> dict:
     from ..readers import iter_inputs, read_document
 
     docs: dict = {}
-    for item in iter_inputs([transcripts]):
+    for item in iter_inputs([transcripts], follow_links=follow_links):
         try:
             doc = read_document(item.path, rel=item.rel)
         except InputError as exc:
@@ -312,225 +331,30 @@ def export_project(
     newline: str = "lf",
     include_rich: bool = True,
     private: bool = False,
+    follow_links: bool = False,
+    key: str | Path | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ExportResult:
     """Write a REFI-QDA ``.qdpx`` project (atomically; 0600 when *private*).
 
-    Returns counts, what was left out (``skipped``) and warnings (file names
-    and counts only, never transcript text).
+    With *key* (a pseudonym key), the transcripts are checked against it first, as the
+    annex guard and ``qualkit audit`` do, and the export is refused if any original from the
+    key is in them (text, Word parts, file names). Returns counts, what was left out
+    (``skipped``) and warnings (file names and counts only, never transcript text).
     """
-    from lxml import etree
-
-    from ..cases import read_cases
-    from ..coding.segments import read_segments
-
     if newline not in ("lf", "crlf"):
         raise UsageError(f"unknown newline style '{newline}'", fix="use lf or crlf")
-    output = Path(output)
-    result = ExportResult(path=output, kind="qdpx")
-    transcripts = Path(transcripts)
-    docs = _read_documents(transcripts, result)
-    if not docs:
-        raise InputError(
-            "no readable transcripts",
-            file=transcripts,
-            fix="give the folder of (redacted) transcripts: .txt .md .docx .vtt .srt",
-        )
-
-    seg_df = read_segments(segments) if segments is not None else None
-    if isinstance(codebook, (str, Path)):
-        codebook = load_codebook(codebook)
-    if codebook is None and seg_df is not None and len(seg_df):
-        codebook = _codebook_from_paths(seg_df["code"], project_name or "qualkit")
-        result.warnings.append("no codebook given: codes were built from the segment codes (labels = ids)")
-    scope = codebook.id if codebook is not None else (project_name or "qualkit")
-    with_rules = _count_rules(codebook) if codebook is not None else 0
-    if with_rules:
-        result.warnings.append(
-            f"matching rules of {with_rules} theme(s)/code(s) are not part of REFI-QDA (they stay in the codebook YAML)"
-        )
-    known_codes = set(codebook.code_paths) if codebook is not None else set()
-    cases_df = read_cases(cases) if cases is not None else None
-
-    # ---- sources
-    sources: dict[str, _Source] = {}
-    for doc_id, doc in docs.items():
-        stored, fwd = newline_view(doc.text, newline)
-        rich = doc.path if (include_rich and doc.format == "docx") else None
-        sources[doc_id] = _Source(doc_id, stable_guid("source", scope, doc_id), stored, fwd, doc.text, rich)
-
-    # ---- segments -> selections
-    statuses = {"accepted", "suggested"} if include_suggested else {"accepted"}
-    # (doc, start, end) -> list of (code, coder, case)
-    spans: dict[tuple[str, int, int], list[tuple[str, str, str]]] = defaultdict(list)
-    whole: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    if seg_df is not None:
-        for row in seg_df.itertuples(index=False):
-            status = row.effective_status
-            if status == "rejected":
-                result.skip("rejected segment")
-                continue
-            if status not in statuses:
-                result.skip(SKIP_SUGGESTED)
-                continue
-            if row.document not in sources:
-                result.skip("segment of an unknown document")
-                continue
-            if row.code not in known_codes:
-                result.skip("segment with a code not in the codebook")
-                continue
-            coder = str(row.coder or "").strip()
-            case = str(row.case or "").strip()
-            start = None if _isna(row.start) else int(row.start)
-            end = None if _isna(row.end) else int(row.end)
-            if start is None and end is None:
-                whole[row.document].append((row.code, coder, case))
-                continue
-            where = _locate(docs[row.document].text, start, end, str(row.text or ""))
-            if where is None:
-                result.skip("segment whose text is not at its offsets")
-                continue
-            if where != (start, end):
-                result.warnings.append(f"{row.document}: segment at {start}-{end} found at {where[0]}-{where[1]}")
-            key = (row.document, where[0], where[1])
-            entry = (row.code, coder, case)
-            if entry not in spans[key]:
-                spans[key].append(entry)
-
-    # ---- users
-    coders: list[str] = []
-    for entries in list(spans.values()) + list(whole.values()):
-        for _, coder, _ in entries:
-            if coder and coder not in coders:
-                coders.append(coder)
-    user_guid = {c: stable_guid("user", c) for c in coders}
-
-    # ---- cases and membership
-    case_ids: list[str] = []
-    case_values: dict[str, dict[str, str]] = {}
-    variables: list[tuple[str, str, str]] = []  # (name, guid, type)
-    if cases_df is not None:
-        attr_cols = [c for c in cases_df.columns if c != "case"]
-        for col in attr_cols:
-            vals = [str(v) for v in cases_df[col].tolist() if not _isna(v)]
-            variables.append((col, stable_guid("variable", scope, col), guess_variable_type(vals)))
-        for cid, row in cases_df.iterrows():
-            cid = str(cid)
-            case_ids.append(cid)
-            case_values[cid] = {col: str(row[col]) for col in attr_cols if not _isna(row[col])}
-    case_sources: dict[str, list[str]] = defaultdict(list)
-    case_selections: dict[str, list[str]] = defaultdict(list)
-    sel_guid = {key: stable_guid("selection", scope, key[0], str(key[1]), str(key[2])) for key in spans}
-    spans_of_doc: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for key in spans:
-        spans_of_doc[key[0]].append(key)
-    for doc_id in sources:
-        doc_spans = spans_of_doc.get(doc_id, [])
-        eff = {case or doc_id for key in doc_spans for _, _, case in spans[key]}
-        eff |= {case or doc_id for _, _, case in whole.get(doc_id, [])}
-        if len(eff) == 1 and next(iter(eff)) != doc_id:
-            case_sources[next(iter(eff))].append(doc_id)  # every segment belongs to one other case
-            continue
-        if doc_id in case_values:
-            case_sources[doc_id].append(doc_id)
-        for key in doc_spans:
-            for case in dict.fromkeys(c for _, _, c in spans[key] if c and c != doc_id):
-                case_selections[case].append(sel_guid[key])
-    for cid in list(case_sources) + list(case_selections):
-        if cid not in case_values:
-            case_values[cid] = {}
-            case_ids.append(cid)
-
-    # ---- XML
-    P = f"{{{PROJECT_NS}}}"
-    now = _now()
-    root = etree.Element(
-        P + "Project",
-        nsmap={None: PROJECT_NS, "xsi": XSI_NS},
-        name=_xml_text(project_name or scope),
-        origin=ORIGIN,
-        creationDateTime=now,
-        modifiedDateTime=now,
-    )
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{PROJECT_NS} Project.xsd")
-    if coders:
-        users_el = etree.SubElement(root, P + "Users")
-        for c in coders:
-            etree.SubElement(users_el, P + "User", guid=user_guid[c], name=_xml_text(c))
-        root.set("creatingUserGUID", user_guid[coders[0]])
-    if codebook is not None and codebook.themes:
-        cb_el = etree.SubElement(etree.SubElement(root, P + "CodeBook"), P + "Codes")
-        result.codes = _code_elements(cb_el, PROJECT_NS, codebook)
-    used_vars = [v for v in variables if any(v[0] in case_values.get(c, {}) for c in case_ids)]
-    if used_vars:
-        vars_el = etree.SubElement(root, P + "Variables")
-        for name, guid, type_ in used_vars:
-            etree.SubElement(vars_el, P + "Variable", guid=guid, name=_xml_text(name), typeOfVariable=type_)
-        result.variables = len(used_vars)
-    if case_ids:
-        cases_el = etree.SubElement(root, P + "Cases")
-        for cid in case_ids:
-            cel = etree.SubElement(cases_el, P + "Case", guid=stable_guid("case", scope, cid), name=_xml_text(cid))
-            for name, guid, type_ in used_vars:
-                value = case_values[cid].get(name)
-                if value is None:
-                    continue
-                vv = etree.SubElement(cel, P + "VariableValue")
-                etree.SubElement(vv, P + "VariableRef", targetGUID=guid)
-                etree.SubElement(vv, P + VALUE_ELEMENT[type_]).text = _xml_text(variable_xml_value(value, type_))
-            for doc_id in case_sources.get(cid, []):
-                etree.SubElement(cel, P + "SourceRef", targetGUID=sources[doc_id].guid)
-            for sg in case_selections.get(cid, []):
-                etree.SubElement(cel, P + "SelectionRef", targetGUID=sg)
-        result.cases = len(case_ids)
-
-    srcs_el = etree.SubElement(root, P + "Sources")
-    members: list[tuple[str, bytes | Path]] = []
-    total = len(sources)
-    by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for key in spans:
-        by_doc[key[0]].append((key[1], key[2]))
-    for i, (doc_id, src) in enumerate(sources.items(), 1):
-        attrs = {
-            "guid": src.guid,
-            "name": _xml_text(doc_id),
-            "plainTextPath": f"internal://{src.guid}.txt",
-            "creationDateTime": now,
-        }
-        if src.rich is not None:
-            attrs["richTextPath"] = f"internal://{src.guid}.docx"
-            members.append((f"sources/{src.guid}.docx", src.rich))
-        members.append((f"sources/{src.guid}.txt", src.stored.encode("utf-8", "replace")))
-        sel_el = etree.SubElement(srcs_el, P + "TextSource", **attrs)
-        for start, end in sorted(by_doc.get(doc_id, [])):
-            entries = spans[(doc_id, start, end)]
-            excerpt = squash_ws(src.doc_text[start:end])
-            name = excerpt if len(excerpt) <= 100 else excerpt[:99].rstrip() + "…"
-            s_attrs = {
-                "guid": sel_guid[(doc_id, start, end)],
-                "name": _xml_text(name),
-                "startPosition": str(src.fwd[start]),
-                "endPosition": str(src.fwd[end]),
-                "creationDateTime": now,
-            }
-            first = next((c for _, c, _ in entries if c), None)
-            if first:
-                s_attrs["creatingUser"] = user_guid[first]
-            ptsel = etree.SubElement(sel_el, P + "PlainTextSelection", **s_attrs)
-            for code, coder, _ in entries:
-                _coding(ptsel, P, scope, code, coder, user_guid, now, f"{doc_id}/{start}/{end}")
-                result.codings += 1
-            result.selections += 1
-        for code, coder, _ in whole.get(doc_id, []):
-            _coding(sel_el, P, scope, code, coder, user_guid, now, f"{doc_id}/whole")
-            result.codings += 1
-        result.sources += 1
-        if on_progress:
-            on_progress(i, total)
-    result.users = len(coders)
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-    with atomic_open(output, "wb", private=private) as fh:
+    job = _ProjectExport(Path(output), project_name, newline, include_rich)
+    job.load_documents(Path(transcripts), follow_links)
+    if key is not None:
+        check_against_key(job.docs, Path(key), Path(transcripts))
+    job.load(codebook, segments, cases)
+    job.add_sources()
+    job.add_selections(include_suggested)
+    job.add_coders()
+    job.add_cases()
+    xml, members = job.project_xml(on_progress)
+    with atomic_open(job.result.path, "wb", private=private) as fh:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("project.qde", xml)
             for name, payload in members:
@@ -538,7 +362,288 @@ def export_project(
                     zf.write(payload, name)
                 else:
                     zf.writestr(name, payload)
-    return result
+    return job.result
+
+
+def check_against_key(docs: dict, key: Path, folder: Path) -> None:
+    """Refuse to export transcripts that hold any original from the pseudonym *key* (in the
+    text, the other parts of a Word file, or the file name), as the annex guard does.
+    The error names the place (file and offsets) and never the text."""
+    from ..redact.audit import KeyMatcher
+    from ..redact.engine import path_words
+
+    matcher = KeyMatcher(key)
+    hits: list[str] = []
+    for doc in docs.values():
+        rel = doc.relpath.as_posix() if doc.relpath is not None else doc.path.name
+        texts = [(f"{rel} (file name)", path_words(rel)), (rel, doc.text)]
+        if doc.format == "docx":
+            from ..readers.docx import docx_other_texts
+
+            texts += [(f"{rel}#{part}", t) for part, t, _prose in docx_other_texts(doc.path, doc.text)]
+        for where, text in texts:
+            hits += [f"{where}:{h.start}-{h.end} {h.label}" for h in matcher.find(text)]
+    if hits:
+        raise SafetyError(
+            f"{len(hits)} original(s) from the pseudonym key are in the transcripts to export "
+            f"(first: {hits[0]}); they are not redacted",
+            file=folder,
+            fix="export the redacted transcripts (the default), or add --original to export them as "
+            "originals (written 0600, for your own use only)",
+        )
+
+
+class _ProjectExport:
+    """One project export: the inputs, then sources, selections, coders and cases, then the XML."""
+
+    def __init__(self, output: Path, project_name: str | None, newline: str, include_rich: bool) -> None:
+        self.result = ExportResult(path=output, kind="qdpx")
+        self.project_name = project_name
+        self.newline = newline
+        self.include_rich = include_rich
+        self.sources: dict[str, _Source] = {}
+        # (doc, start, end) -> list of (code, coder, case); whole-source codings by document
+        self.spans: dict[tuple[str, int, int], list[tuple[str, str, str]]] = defaultdict(list)
+        self.whole: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        self.coders: list[str] = []
+        self.user_guid: dict[str, str] = {}
+        self.case_ids: list[str] = []
+        self.case_values: dict[str, dict[str, str]] = {}
+        self.variables: list[tuple[str, str, str]] = []  # (name, guid, type)
+        self.case_sources: dict[str, list[str]] = defaultdict(list)
+        self.case_selections: dict[str, list[str]] = defaultdict(list)
+        self.sel_guid: dict[tuple[str, int, int], str] = {}
+
+    # ---- inputs
+
+    def load_documents(self, transcripts: Path, follow_links: bool) -> None:
+        self.docs = _read_documents(transcripts, self.result, follow_links=follow_links)
+        if not self.docs:
+            raise InputError(
+                "no readable transcripts",
+                file=transcripts,
+                fix="give the folder of (redacted) transcripts: .txt .md .docx .vtt .srt",
+            )
+
+    def load(self, codebook, segments, cases) -> None:
+        from ..cases import read_cases
+        from ..coding.segments import read_segments
+
+        result = self.result
+        self.seg_df = read_segments(segments) if segments is not None else None
+        if isinstance(codebook, (str, Path)):
+            codebook = load_codebook(codebook)
+        if codebook is None and self.seg_df is not None and len(self.seg_df):
+            codebook = _codebook_from_paths(self.seg_df["code"], self.project_name or "qualkit")
+            result.warnings.append("no codebook given: codes were built from the segment codes (labels = ids)")
+        self.codebook = codebook
+        self.scope = codebook.id if codebook is not None else (self.project_name or "qualkit")
+        with_rules = _count_rules(codebook) if codebook is not None else 0
+        if with_rules:
+            result.warnings.append(
+                f"matching rules of {with_rules} theme(s)/code(s) are not part of REFI-QDA "
+                "(they stay in the codebook YAML)"
+            )
+        self.known_codes = set(codebook.code_paths) if codebook is not None else set()
+        self.cases_df = read_cases(cases) if cases is not None else None
+
+    # ---- sources
+
+    def add_sources(self) -> None:
+        for doc_id, doc in self.docs.items():
+            stored, fwd = newline_view(doc.text, self.newline)
+            rich = doc.path if (self.include_rich and doc.format == "docx") else None
+            guid = stable_guid("source", self.scope, doc_id)
+            self.sources[doc_id] = _Source(doc_id, guid, stored, fwd, doc.text, rich)
+
+    # ---- segments -> selections
+
+    def add_selections(self, include_suggested: bool) -> None:
+        if self.seg_df is None:
+            return
+        result = self.result
+        statuses = {"accepted", "suggested"} if include_suggested else {"accepted"}
+        for row in self.seg_df.itertuples(index=False):
+            status = row.effective_status
+            if status == "rejected":
+                result.skip("rejected segment")
+                continue
+            if status not in statuses:
+                result.skip(SKIP_SUGGESTED)
+                continue
+            if row.document not in self.sources:
+                result.skip("segment of an unknown document")
+                continue
+            if row.code not in self.known_codes:
+                result.skip("segment with a code not in the codebook")
+                continue
+            coder = str(row.coder or "").strip()
+            case = str(row.case or "").strip()
+            start = None if _isna(row.start) else int(row.start)
+            end = None if _isna(row.end) else int(row.end)
+            if start is None and end is None:
+                self.whole[row.document].append((row.code, coder, case))
+                continue
+            where = _locate(self.docs[row.document].text, start, end, str(row.text or ""))
+            if where is None:
+                result.skip("segment whose text is not at its offsets")
+                continue
+            if where != (start, end):
+                result.warnings.append(f"{row.document}: segment at {start}-{end} found at {where[0]}-{where[1]}")
+            key = (row.document, where[0], where[1])
+            entry = (row.code, coder, case)
+            if entry not in self.spans[key]:
+                self.spans[key].append(entry)
+
+    # ---- users
+
+    def add_coders(self) -> None:
+        for entries in list(self.spans.values()) + list(self.whole.values()):
+            for _, coder, _ in entries:
+                if coder and coder not in self.coders:
+                    self.coders.append(coder)
+        self.user_guid = {c: stable_guid("user", c) for c in self.coders}
+
+    # ---- cases and membership
+
+    def add_cases(self) -> None:
+        scope, spans = self.scope, self.spans
+        if self.cases_df is not None:
+            attr_cols = [c for c in self.cases_df.columns if c != "case"]
+            for col in attr_cols:
+                vals = [str(v) for v in self.cases_df[col].tolist() if not _isna(v)]
+                self.variables.append((col, stable_guid("variable", scope, col), guess_variable_type(vals)))
+            for cid, row in self.cases_df.iterrows():
+                cid = str(cid)
+                self.case_ids.append(cid)
+                self.case_values[cid] = {col: str(row[col]) for col in attr_cols if not _isna(row[col])}
+        self.sel_guid = {key: stable_guid("selection", scope, key[0], str(key[1]), str(key[2])) for key in spans}
+        spans_of_doc: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for key in spans:
+            spans_of_doc[key[0]].append(key)
+        for doc_id in self.sources:
+            doc_spans = spans_of_doc.get(doc_id, [])
+            eff = {case or doc_id for key in doc_spans for _, _, case in spans[key]}
+            eff |= {case or doc_id for _, _, case in self.whole.get(doc_id, [])}
+            if len(eff) == 1 and next(iter(eff)) != doc_id:
+                self.case_sources[next(iter(eff))].append(doc_id)  # every segment belongs to one other case
+                continue
+            if doc_id in self.case_values:
+                self.case_sources[doc_id].append(doc_id)
+            for key in doc_spans:
+                for case in dict.fromkeys(c for _, _, c in spans[key] if c and c != doc_id):
+                    self.case_selections[case].append(self.sel_guid[key])
+        for cid in list(self.case_sources) + list(self.case_selections):
+            if cid not in self.case_values:
+                self.case_values[cid] = {}
+                self.case_ids.append(cid)
+
+    # ---- XML
+
+    def project_xml(self, on_progress: ProgressFn | None) -> tuple[bytes, list[tuple[str, bytes | Path]]]:
+        """The ``project.qde`` XML and the ``sources/`` members of the zip."""
+        from lxml import etree
+
+        P = f"{{{PROJECT_NS}}}"
+        now = _now()
+        root = etree.Element(
+            P + "Project",
+            nsmap={None: PROJECT_NS, "xsi": XSI_NS},
+            name=_xml_text(self.project_name or self.scope),
+            origin=ORIGIN,
+            creationDateTime=now,
+            modifiedDateTime=now,
+        )
+        root.set(f"{{{XSI_NS}}}schemaLocation", f"{PROJECT_NS} Project.xsd")
+        if self.coders:
+            users_el = etree.SubElement(root, P + "Users")
+            for c in self.coders:
+                etree.SubElement(users_el, P + "User", guid=self.user_guid[c], name=_xml_text(c))
+            root.set("creatingUserGUID", self.user_guid[self.coders[0]])
+        if self.codebook is not None and self.codebook.themes:
+            cb_el = etree.SubElement(etree.SubElement(root, P + "CodeBook"), P + "Codes")
+            self.result.codes = _code_elements(cb_el, PROJECT_NS, self.codebook)
+        self._cases_xml(root, P)
+        members = self._sources_xml(root, P, now, on_progress)
+        self.result.users = len(self.coders)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True), members
+
+    def _cases_xml(self, root, P: str) -> None:
+        from lxml import etree
+
+        case_values = self.case_values
+        used_vars = [v for v in self.variables if any(v[0] in case_values.get(c, {}) for c in self.case_ids)]
+        if used_vars:
+            vars_el = etree.SubElement(root, P + "Variables")
+            for name, guid, type_ in used_vars:
+                etree.SubElement(vars_el, P + "Variable", guid=guid, name=_xml_text(name), typeOfVariable=type_)
+            self.result.variables = len(used_vars)
+        if not self.case_ids:
+            return
+        cases_el = etree.SubElement(root, P + "Cases")
+        for cid in self.case_ids:
+            cel = etree.SubElement(cases_el, P + "Case", guid=stable_guid("case", self.scope, cid), name=_xml_text(cid))
+            for name, guid, type_ in used_vars:
+                value = case_values[cid].get(name)
+                if value is None:
+                    continue
+                vv = etree.SubElement(cel, P + "VariableValue")
+                etree.SubElement(vv, P + "VariableRef", targetGUID=guid)
+                etree.SubElement(vv, P + VALUE_ELEMENT[type_]).text = _xml_text(variable_xml_value(value, type_))
+            for doc_id in self.case_sources.get(cid, []):
+                etree.SubElement(cel, P + "SourceRef", targetGUID=self.sources[doc_id].guid)
+            for sg in self.case_selections.get(cid, []):
+                etree.SubElement(cel, P + "SelectionRef", targetGUID=sg)
+        self.result.cases = len(self.case_ids)
+
+    def _sources_xml(self, root, P: str, now: str, on_progress: ProgressFn | None) -> list[tuple[str, bytes | Path]]:
+        from lxml import etree
+
+        result, scope = self.result, self.scope
+        srcs_el = etree.SubElement(root, P + "Sources")
+        members: list[tuple[str, bytes | Path]] = []
+        total = len(self.sources)
+        by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for key in self.spans:
+            by_doc[key[0]].append((key[1], key[2]))
+        for i, (doc_id, src) in enumerate(self.sources.items(), 1):
+            attrs = {
+                "guid": src.guid,
+                "name": _xml_text(doc_id),
+                "plainTextPath": f"internal://{src.guid}.txt",
+                "creationDateTime": now,
+            }
+            if src.rich is not None:
+                attrs["richTextPath"] = f"internal://{src.guid}.docx"
+                members.append((f"sources/{src.guid}.docx", src.rich))
+            members.append((f"sources/{src.guid}.txt", src.stored.encode("utf-8", "replace")))
+            sel_el = etree.SubElement(srcs_el, P + "TextSource", **attrs)
+            for start, end in sorted(by_doc.get(doc_id, [])):
+                entries = self.spans[(doc_id, start, end)]
+                excerpt = squash_ws(src.doc_text[start:end])
+                name = excerpt if len(excerpt) <= 100 else excerpt[:99].rstrip() + "…"
+                s_attrs = {
+                    "guid": self.sel_guid[(doc_id, start, end)],
+                    "name": _xml_text(name),
+                    "startPosition": str(src.fwd[start]),
+                    "endPosition": str(src.fwd[end]),
+                    "creationDateTime": now,
+                }
+                first = next((c for _, c, _ in entries if c), None)
+                if first:
+                    s_attrs["creatingUser"] = self.user_guid[first]
+                ptsel = etree.SubElement(sel_el, P + "PlainTextSelection", **s_attrs)
+                for code, coder, _ in entries:
+                    _coding(ptsel, P, scope, code, coder, self.user_guid, now, f"{doc_id}/{start}/{end}")
+                    result.codings += 1
+                result.selections += 1
+            for code, coder, _ in self.whole.get(doc_id, []):
+                _coding(sel_el, P, scope, code, coder, self.user_guid, now, f"{doc_id}/whole")
+                result.codings += 1
+            result.sources += 1
+            if on_progress:
+                on_progress(i, total)
+        return members
 
 
 def _coding(parent, P: str, scope: str, code: str, coder: str, user_guid: dict, now: str, where: str) -> None:
@@ -566,9 +671,12 @@ def _isna(value) -> bool:
 
 def check_original_destination(output: Path, plan: ExportPlan) -> None:
     """Originals hold identifiers: never write them into the shareable output folder."""
-    if plan.original and plan.output_folder is not None and is_inside(output, plan.output_folder):
-        raise SafetyError(
-            "an export of the ORIGINAL transcripts would be written into the shareable output folder",
-            file=output,
-            fix=f"write it outside {plan.output_folder} (e.g. in private/)",
+    from ..places import PRIVATE, SHAREABLE, Place, check_places
+
+    if plan.original and plan.output_folder is not None:
+        check_places(
+            [
+                Place(Path(output), "export of the original transcripts", PRIVATE),
+                Place(plan.output_folder, "output folder", SHAREABLE),
+            ]
         )

@@ -121,8 +121,9 @@ def _parse_xml(data: bytes, where: str):
 class _Container:
     """A .qdpx zip, or a bare .qde/.qdc XML file (sources then beside it in sources/)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, sources: Path | None = None):
         self.path = path
+        self.sources = Path(sources) if sources is not None else None
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, str] = {}
         self.qde_name = path.name
@@ -154,45 +155,86 @@ class _Container:
         except OSError as exc:
             raise InputError(f"cannot read the file ({exc.strerror})", file=self.path, fix="check the path") from None
 
-    def read(self, ref: str, base_path: str | None) -> tuple[bytes | None, str]:
-        """The bytes a source path points to, and a short description of where (for messages)."""
+    def locate(self, ref: str) -> tuple[tuple[str, str | Path | None], str]:
+        """Where a source path points - ``("zip", member)``, ``("file", path)``, or ``(kind, None)``
+        when it is not there - and the path as written (for messages).
+
+        Only the archive (the zip, or the ``sources/`` folder beside a bare ``.qde``) and the
+        sources folder given by the user are ever read. Anything else - an absolute path,
+        ``absolute://``, a ``..`` step, a relative path the archive does not hold, a link out of
+        the sources folder - is refused with an :class:`InputError` naming the path.
+        """
         ref = ref.strip()
         low = ref.lower()
         if low.startswith("internal://"):
             name = ref[len("internal://") :].lstrip("/")
             return self._internal(name), name
-        if low.startswith("relative://"):
-            rel = ref[len("relative://") :].lstrip("/")
-            tries = []
-            if base_path:
-                tries.append(Path(_native(base_path)) / rel)
-            tries += [self.base_dir / rel, self.base_dir / PurePosixPath(rel).name]
-            return _first_file(tries), rel
         if low.startswith("absolute://"):
-            raw = _native(ref[len("absolute://") :])
-            return _first_file([Path(raw), self.base_dir / PurePosixPath(raw.replace("\\", "/")).name]), raw
-        # no scheme: a member of the zip, or a file beside the project
-        data = self._internal(ref)
-        if data is None:
-            data = _first_file([self.base_dir / ref])
-        return data, ref
+            path = _native(ref[len("absolute://") :])
+            if self.sources is None:
+                raise self._refused(ref, "is an absolute path")
+            return self._in_sources(PurePosixPath(path).name, ref), path
+        rel = _native(ref[len("relative://") :].lstrip("/") if low.startswith("relative://") else ref)
+        if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel):
+            raise self._refused(ref, "is an absolute path")
+        if ".." in PurePosixPath(rel).parts:
+            raise self._refused(ref, "leaves the project ('..')")
+        found = self._internal(rel)
+        if found[1] is not None:
+            return found, rel
+        if self.sources is None:
+            raise self._refused(ref, "is not in the archive")
+        return self._in_sources(rel, ref), rel
 
-    def _internal(self, name: str) -> bytes | None:
+    def read(self, ref: str) -> tuple[bytes | None, str]:
+        """The bytes a source path points to (None: not there), and the path as written."""
+        (kind, where), shown = self.locate(ref)
+        if where is None:
+            return None, shown
+        if kind == "zip":
+            return self.zip.read(where), shown  # type: ignore[union-attr]
+        try:
+            return Path(where).read_bytes(), shown
+        except OSError:
+            return None, shown
+
+    def _refused(self, ref: str, why: str) -> InputError:
+        where = "the archive or the --sources folder" if self.sources is not None else "the archive"
+        return InputError(
+            f"a source path {why}: '{ref}'; qualkit reads sources only from {where}",
+            file=self.path,
+            fix="export the project again with its sources embedded, or copy them into a folder "
+            "and give it with --sources DIR",
+        )
+
+    def _internal(self, name: str) -> tuple[str, str | Path | None]:
         key = _file_key(PurePosixPath(name.replace("\\", "/")).name)
         if self.zip is not None:
             member = self.members.get(key)
-            if member is None:
-                return None
-            if self.zip.getinfo(member).file_size > MAX_MEMBER:
-                return None
-            return self.zip.read(member)
+            if member is None or self.zip.getinfo(member).file_size > MAX_MEMBER:
+                return "zip", None
+            return "zip", member
         for folder in ("sources", "Sources", "SOURCES"):
             d = self.base_dir / folder
             if d.is_dir():
-                for f in d.iterdir():
+                for f in sorted(d.iterdir()):
                     if _file_key(f.name) == key:
-                        return f.read_bytes()
-        return None
+                        return "file", self._inside(d, f, name)
+        return "file", None
+
+    def _in_sources(self, rel: str, ref: str) -> tuple[str, Path | None]:
+        assert self.sources is not None
+        for candidate in (self.sources / rel, self.sources / PurePosixPath(rel).name):
+            if candidate.is_file():
+                return "file", self._inside(self.sources, candidate, ref)
+        return "file", None
+
+    def _inside(self, folder: Path, path: Path, ref: str) -> Path:
+        """*path*, if it really is inside *folder* (a link out of it is refused)."""
+        real, top = path.resolve(), folder.resolve()
+        if top not in real.parents:
+            raise self._refused(ref, "leads out of its folder (a link)")
+        return real
 
 
 def _file_key(name: str) -> str:
@@ -205,16 +247,6 @@ def _native(path: str) -> str:
     if re.match(r"^/[A-Za-z]:/", path):  # "/C:/PROJECT/..." from absolute:///C:/...
         path = path[1:]
     return path
-
-
-def _first_file(paths) -> bytes | None:
-    for p in paths:
-        try:
-            if p.is_file():
-                return p.read_bytes()
-        except OSError:
-            continue
-    return None
 
 
 # --------------------------------------------------------------------------- codes
@@ -452,15 +484,22 @@ def import_refi(
     *,
     line_breaks: str = "auto",
     force: bool = False,
+    sources: str | Path | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ImportResult:
-    """Turn a ``.qdpx`` project or ``.qdc`` codebook into qualkit files in *output*."""
+    """Turn a ``.qdpx`` project or ``.qdc`` codebook into qualkit files in *output*.
+
+    Source files are read only from inside the archive, or from the folder *sources*
+    when given; a source path pointing anywhere else is refused before anything is written.
+    """
     path = Path(path)
     output = Path(output)
     if line_breaks not in LINE_BREAKS:
         raise UsageError(f"unknown line-break convention '{line_breaks}'", fix="use auto, file, one or two")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="give a .qdpx project or a .qdc codebook")
+    if sources is not None and not Path(sources).is_dir():
+        raise UsageError("--sources folder not found", file=sources, fix="give the folder holding the source files")
     if not force:
         existing = [p for p in (output / "codebook.yaml", output / "segments.csv", output / "cases.csv") if p.exists()]
         tdir = output / "transcripts"
@@ -471,119 +510,158 @@ def import_refi(
                 fix="choose an empty folder, or add --force to overwrite them",
             )
 
-    box = _Container(path)
+    box = _Container(path, Path(sources) if sources is not None else None)
     try:
-        return _import(box, path, output, line_breaks, on_progress)
+        return _Import(box, path, output, line_breaks, on_progress).run()
     finally:
         if box.zip is not None:
             box.zip.close()
 
 
-def _import(
-    box: _Container, path: Path, output: Path, line_breaks: str, on_progress: ProgressFn | None
-) -> ImportResult:
-    import yaml
+_TEXT_SOURCES = ("TextSource", "PDFSource")
+_MEDIA_SOURCES = ("PictureSource", "AudioSource", "VideoSource")
 
-    from ..coding.segments import CodedSegment, write_segments
-    from ..documents import Document
-    from ..readers import decode_bytes, read_document
 
-    where = f"{path}:{box.qde_name}" if box.zip is not None else str(path)
-    root = _parse_xml(box.xml(), where)
-    kind_root = _local(root)
-    if kind_root not in ("Project", "CodeBook"):
-        raise InputError(
-            f"unexpected root element '{kind_root}'",
-            file=where,
-            fix="give a REFI-QDA project (.qdpx) or codebook (.qdc)",
-        )
-    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    kind = "qdc" if kind_root == "CodeBook" else ("qdpx" if box.zip is not None else "qde")
-    result = ImportResult(output=output, kind=kind, origin=root.get("origin") or "")
-    if not ns.startswith("urn:QDA-XML:"):
-        result.warnings.append(f"unexpected XML namespace '{ns}'; read it as REFI-QDA anyway")
-    atlas = "atlas" in result.origin.lower()
+class _Import:
+    """One import: the parsed project, what was read so far, and the files written."""
 
-    # ---- users, variables, cases (cases first: NVivo case nodes are also codes)
-    users: dict[str, str] = {}
-    for u in root.iter():
-        if _local(u) == "User":
-            g = norm_guid(u.get("guid"))
-            if g:
-                users[g] = (u.get("name") or u.get("id") or f"user-{g[:8]}").strip()
-    variables: dict[str, str] = {}
-    var_el = _kid(root, "Variables")
-    var_names: list[str] = []
-    if var_el is not None:
-        taken_cols = {"case"}
-        for v in _kids(var_el, "Variable"):
-            g = norm_guid(v.get("guid"))
-            if g:
-                name = unique((v.get("name") or "").strip() or "variable", taken_cols)
-                variables[g] = name
-                var_names.append(name)
-    cases: list[dict] = []
-    case_guids: set[str] = set()
-    cases_el = _kid(root, "Cases")
-    taken_cases: set[str] = set()
-    if cases_el is not None:
-        for i, c in enumerate(_kids(cases_el, "Case"), 1):
-            g = norm_guid(c.get("guid"))
-            cid = unique((c.get("name") or "").strip() or f"case_{i}", taken_cases)
-            values = _variable_values(c, variables, result)
-            cases.append(
-                {
-                    "guid": g,
-                    "raw": c.get("guid") or "",
-                    "id": cid,
-                    "values": values,
-                    "sources": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SourceRef")},
-                    "selections": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SelectionRef")},
-                }
+    def __init__(
+        self, box: _Container, path: Path, output: Path, line_breaks: str, on_progress: ProgressFn | None
+    ) -> None:
+        self.box, self.path, self.output = box, path, output
+        self.line_breaks = line_breaks
+        self.on_progress = on_progress
+        where = f"{path}:{box.qde_name}" if box.zip is not None else str(path)
+        self.root = _parse_xml(box.xml(), where)
+        self.kind_root = _local(self.root)
+        if self.kind_root not in ("Project", "CodeBook"):
+            raise InputError(
+                f"unexpected root element '{self.kind_root}'",
+                file=where,
+                fix="give a REFI-QDA project (.qdpx) or codebook (.qdc)",
             )
-            if _kids(c, "CodeRef"):
-                result.skip("case-level code reference", len(_kids(c, "CodeRef")))
-            if g:
-                case_guids.add(g)
-    case_by_guid = {c["guid"]: c for c in cases if c["guid"]}
-    cases_of_selection: dict[str, list[str]] = {}
-    cases_of_source: dict[str, list[str]] = {}
-    for c in cases:
-        for g in c["selections"]:
-            cases_of_selection.setdefault(g, []).append(c["id"])
-        for g in c["sources"]:
-            cases_of_source.setdefault(g, []).append(c["id"])
+        ns = self.root.tag[1:].split("}", 1)[0] if self.root.tag.startswith("{") else ""
+        kind = "qdc" if self.kind_root == "CodeBook" else ("qdpx" if box.zip is not None else "qde")
+        self.result = ImportResult(output=output, kind=kind, origin=self.root.get("origin") or "")
+        if not ns.startswith("urn:QDA-XML:"):
+            self.result.warnings.append(f"unexpected XML namespace '{ns}'; read it as REFI-QDA anyway")
+        self.atlas = "atlas" in self.result.origin.lower()
+        self.users: dict[str, str] = {}
+        self.variables: dict[str, str] = {}  # normalised guid -> column name
+        self.var_names: list[str] = []
+        self.cases: list[dict] = []
+        self.case_by_guid: dict[str, dict] = {}
+        self.cases_of_selection: dict[str, list[str]] = {}
+        self.cases_of_source: dict[str, list[str]] = {}
+        self.segments: list = []  # CodedSegment
+        self.source_vars: list[tuple[str, str | None, dict]] = []  # (doc id, source guid, values)
+        self.map_rows: list[tuple[str, str, str, str]] = []
+        self.taken_docs: set[str] = set()
 
-    # ---- codebook
-    codes_el = None
-    if kind_root == "CodeBook":
-        codes_el = _kid(root, "Codes")
-    else:
-        cb = _kid(root, "CodeBook")
-        codes_el = _kid(cb, "Codes") if cb is not None else None
-    top = _read_codes(codes_el) if codes_el is not None else []
-    top, dropped = _drop_case_codes(top, case_guids)
-    if dropped:
-        result.warnings.append(
-            f"{dropped} code(s) share a GUID with a case (NVivo case nodes): read as case membership"
-        )
-    top = _nest_double_colon(top)
-    builder = _CodebookBuilder(top)
-    result.codes = builder.count
+    def run(self) -> ImportResult:
+        items = self._source_items()
+        self._check_source_paths(items)  # refuse before anything is written
+        case_guids = self._read_people()
+        self.builder = self._read_codebook(case_guids)
+        self.result.codes = self.builder.count
+        self.output.mkdir(parents=True, exist_ok=True)
+        self.map_rows = [("code", g, n, p) for g, n, p in self.builder.rows]
+        for n_item, el in enumerate(items, 1):
+            self._import_source(el, n_item)
+            if self.on_progress:
+                self.on_progress(n_item, len(items))
+        self._count_left_out()
+        self._write_codebook()
+        if self.kind_root == "Project":
+            self._write_segments()
+            self._write_cases()
+        self._write_map()
+        self.result.code_paths = dict(self.builder.paths)
+        return self.result
 
-    output.mkdir(parents=True, exist_ok=True)
-    written = result.written
-    map_rows: list[tuple[str, str, str, str]] = [("code", g, n, p) for g, n, p in builder.rows]
+    # ---- what the project holds
 
-    # ---- sources
-    segments: list[CodedSegment] = []
-    source_vars: list[tuple[str, str | None, dict]] = []  # (doc id, source guid, values)
-    sources_el = _kid(root, "Sources") if kind_root == "Project" else None
-    items = list(sources_el) if sources_el is not None else []
-    taken_docs: set[str] = set()
-    tdir = output / "transcripts"
-    base_path = root.get("basePath")
-    for n_item, el in enumerate(items, 1):
+    def _source_items(self) -> list:
+        sources_el = _kid(self.root, "Sources") if self.kind_root == "Project" else None
+        return list(sources_el) if sources_el is not None else []
+
+    def _check_source_paths(self, items: list) -> None:
+        """Every source path must stay inside the archive (or --sources): checked up front."""
+        for el in items:
+            text_el = el if _local(el) == "TextSource" else _kid(el, "Representation")
+            if text_el is None or _local(el) not in _TEXT_SOURCES:
+                continue
+            ptp, rtp = text_el.get("plainTextPath"), text_el.get("richTextPath")
+            if ptp:
+                self.box.locate(ptp)
+            elif rtp and _kid(text_el, "PlainTextContent") is None:
+                self.box.locate(rtp)  # the Word file is read only when there is no plain text
+
+    def _read_people(self) -> set[str]:
+        """Users, variables and cases (cases first: NVivo case nodes are also codes). Returns the
+        GUIDs of the cases."""
+        root, result = self.root, self.result
+        for u in root.iter():
+            if _local(u) == "User":
+                g = norm_guid(u.get("guid"))
+                if g:
+                    self.users[g] = (u.get("name") or u.get("id") or f"user-{g[:8]}").strip()
+        var_el = _kid(root, "Variables")
+        if var_el is not None:
+            taken_cols = {"case"}
+            for v in _kids(var_el, "Variable"):
+                g = norm_guid(v.get("guid"))
+                if g:
+                    name = unique((v.get("name") or "").strip() or "variable", taken_cols)
+                    self.variables[g] = name
+                    self.var_names.append(name)
+        case_guids: set[str] = set()
+        cases_el = _kid(root, "Cases")
+        taken_cases: set[str] = set()
+        if cases_el is not None:
+            for i, c in enumerate(_kids(cases_el, "Case"), 1):
+                g = norm_guid(c.get("guid"))
+                cid = unique((c.get("name") or "").strip() or f"case_{i}", taken_cases)
+                self.cases.append(
+                    {
+                        "guid": g,
+                        "raw": c.get("guid") or "",
+                        "id": cid,
+                        "values": _variable_values(c, self.variables, result),
+                        "sources": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SourceRef")},
+                        "selections": {norm_guid(r.get("targetGUID")) for r in _kids(c, "SelectionRef")},
+                    }
+                )
+                if _kids(c, "CodeRef"):
+                    result.skip("case-level code reference", len(_kids(c, "CodeRef")))
+                if g:
+                    case_guids.add(g)
+        self.case_by_guid = {c["guid"]: c for c in self.cases if c["guid"]}
+        for c in self.cases:
+            for g in c["selections"]:
+                self.cases_of_selection.setdefault(g, []).append(c["id"])
+            for g in c["sources"]:
+                self.cases_of_source.setdefault(g, []).append(c["id"])
+        return case_guids
+
+    def _read_codebook(self, case_guids: set[str]) -> _CodebookBuilder:
+        if self.kind_root == "CodeBook":
+            codes_el = _kid(self.root, "Codes")
+        else:
+            cb = _kid(self.root, "CodeBook")
+            codes_el = _kid(cb, "Codes") if cb is not None else None
+        top = _read_codes(codes_el) if codes_el is not None else []
+        top, dropped = _drop_case_codes(top, case_guids)
+        if dropped:
+            self.result.warnings.append(
+                f"{dropped} code(s) share a GUID with a case (NVivo case nodes): read as case membership"
+            )
+        return _CodebookBuilder(_nest_double_colon(top))
+
+    # ---- one source
+
+    def _import_source(self, el, n_item: int) -> None:
+        result = self.result
         kind_el = _local(el)
         text_el, name = None, el.get("name")
         if kind_el == "TextSource":
@@ -594,22 +672,44 @@ def _import(
                 result.skip("PDF source without a text representation")
             if _kids(el, "PDFSelection"):
                 result.skip("PDF area selection (not imported)", len(_kids(el, "PDFSelection")))
-        elif kind_el in ("PictureSource", "AudioSource", "VideoSource"):
+        elif kind_el in _MEDIA_SOURCES:
             result.skip(f"{kind_el[:-6].lower()} source (not imported)")
         if text_el is None:
-            if on_progress:
-                on_progress(n_item, len(items))
-            continue
-        doc_id = unique(document_id_from_name(name, fallback=f"source_{n_item}"), taken_docs, fold_case=True)
+            return
+        doc_id = unique(document_id_from_name(name, fallback=f"source_{n_item}"), self.taken_docs, fold_case=True)
         label = name or doc_id
+        text, bom, docx_bytes = self._source_text(text_el, label)
+        if text is None and docx_bytes is None:
+            result.skip("text source without readable text")
+            return
+        doc, text = self._write_transcript(doc_id, label, text, docx_bytes)
+        result.documents += 1
+        src_guid = norm_guid(text_el.get("guid")) or norm_guid(el.get("guid"))
+        self.map_rows.append(("source", el.get("guid") or "", name or "", doc_id))
+        sels = self._selections(text_el)
+        default = "one" if (self.atlas and "\r\n" in text) else "file"
+        conv, shift, back, view = _choose_convention(text, sels, self.line_breaks, default, bom)
+        if "\r" in text or "\n" in text:
+            result.line_breaks[doc_id] = conv + (" (BOM counted)" if shift else "")
+        self._code_source(el, text_el, doc_id, doc, text, src_guid, sels, (shift, back, view))
+        values = _variable_values(el, self.variables, result)
+        if text_el is not el:
+            values.update(_variable_values(text_el, self.variables, result))
+        if values:
+            self.source_vars.append((doc_id, src_guid, values))
 
-        # the text: plain text file > inline PlainTextContent > Word file
+    def _source_text(self, text_el, label: str) -> tuple[str | None, bool, bytes | None]:
+        """The text of a source: plain text file > inline PlainTextContent > Word file.
+        Returns (text, had a BOM, Word bytes)."""
+        from ..readers import decode_bytes
+
+        result = self.result
         text: str | None = None
         bom = False
         docx_bytes: bytes | None = None
         ptp, rtp = text_el.get("plainTextPath"), text_el.get("richTextPath")
         if ptp:
-            data, ref = box.read(ptp, base_path)
+            data, ref = self.box.read(ptp)
             if data is None:
                 result.warnings.append(f"source '{label}': plain text {ref} not found in the project")
             else:
@@ -621,20 +721,22 @@ def _import(
         if text is None and _kid(text_el, "PlainTextContent") is not None:
             text = _kid_text(text_el, "PlainTextContent")
         if text is None and rtp:
-            data, ref = box.read(rtp, base_path)
+            data, ref = self.box.read(rtp)
             if data is not None and ref.lower().endswith(".docx"):
                 docx_bytes = data
             elif data is None:
                 result.warnings.append(f"source '{label}': rich text {ref} not found in the project")
             else:
                 result.warnings.append(f"source '{label}': rich text {ref} is not .docx and has no plain text")
-        if text is None and docx_bytes is None:
-            result.skip("text source without readable text")
-            if on_progress:
-                on_progress(n_item, len(items))
-            continue
+        return text, bom, docx_bytes
 
-        doc: Document | None = None
+    def _write_transcript(self, doc_id: str, label: str, text: str | None, docx_bytes: bytes | None):
+        """Write ``transcripts/<id>.txt`` (or ``.docx``); return the document as qualkit reads it
+        (None if unreadable) and its text."""
+        from ..readers import read_document
+
+        tdir = self.output / "transcripts"
+        doc = None
         if docx_bytes is not None:
             target = tdir / f"{doc_id}.docx"
             atomic_write_bytes(target, docx_bytes)
@@ -642,28 +744,26 @@ def _import(
                 doc = read_document(target)
                 text = doc.text
             except InputError as exc:
-                result.warnings.append(f"source '{label}': Word file {target.name} unreadable ({exc.what})")
+                self.result.warnings.append(f"source '{label}': Word file {target.name} unreadable ({exc.what})")
                 text = ""
         else:
             target = tdir / f"{doc_id}.txt"
-            atomic_write_text(target, text)
+            atomic_write_text(target, text or "")
             try:
                 doc = read_document(target)
                 text = doc.text
             except InputError:
-                result.warnings.append(f"source '{label}' has no text (written as an empty transcript)")
-        written.append(target)
-        result.documents += 1
-        src_guid = norm_guid(text_el.get("guid")) or norm_guid(el.get("guid"))
-        map_rows.append(("source", el.get("guid") or "", name or "", doc_id))
+                self.result.warnings.append(f"source '{label}' has no text (written as an empty transcript)")
+        self.result.written.append(target)
+        return doc, text or ""
 
-        # selections
+    def _selections(self, text_el) -> list[dict]:
         sels = []
         for s in _kids(text_el, "PlainTextSelection"):
             try:
                 a, b = int(s.get("startPosition")), int(s.get("endPosition"))
             except (TypeError, ValueError):
-                result.skip("selection with bad offsets")
+                self.result.skip("selection with bad offsets")
                 continue
             if b < a:
                 a, b = b, a
@@ -675,7 +775,7 @@ def _import(
                 for c in _kids(s, "Coding")
             ]
             if not codings:
-                result.skip("selection without a coding (memo only)")
+                self.result.skip("selection without a coding (memo only)")
             sels.append(
                 {
                     "guid": norm_guid(s.get("guid")),
@@ -686,29 +786,32 @@ def _import(
                     "codings": codings,
                 }
             )
-        has_breaks = "\r" in text or "\n" in text
-        default = "one" if (atlas and "\r\n" in text) else "file"
-        conv, shift, back, view = _choose_convention(text, sels, line_breaks, default, bom)
-        if has_breaks:
-            result.line_breaks[doc_id] = conv + (" (BOM counted)" if shift else "")
+        return sels
 
-        # case membership: whole source (SourceRef, or NVivo's case node coded on the source) or
-        # spans (SelectionRef, or NVivo's case node coded on a selection); a segment belongs to
-        # the cases whose spans contain it
+    def _code_source(self, el, text_el, doc_id: str, doc, text: str, src_guid, sels: list[dict], maps) -> None:
+        """Codings of the source and of its selections -> segments, with their case.
+
+        Case membership: whole source (SourceRef, or NVivo's case node coded on the source) or
+        spans (SelectionRef, or NVivo's case node coded on a selection); a segment belongs to
+        the cases whose spans contain it."""
+        from ..coding.segments import CodedSegment
+
+        result, builder = self.result, self.builder
+        shift, back, view = maps
         guids = {g for g in (src_guid, norm_guid(el.get("guid"))) if g}
-        source_cases = [cid for g in guids for cid in cases_of_source.get(g, [])]
+        source_cases = [cid for g in guids for cid in self.cases_of_source.get(g, [])]
         whole: list[tuple[str, str]] = []  # (code path, coder) of codings of the whole source
         for c in _kids(text_el, "Coding"):
             ref = _kid(c, "CodeRef")
             code_g = norm_guid(ref.get("targetGUID")) if ref is not None else None
-            if code_g in case_by_guid:
-                source_cases.append(case_by_guid[code_g]["id"])
+            if code_g in self.case_by_guid:
+                source_cases.append(self.case_by_guid[code_g]["id"])
                 continue
             cpath = builder.path_for_coding(code_g) if code_g else None
             if cpath is None:
                 result.skip("coding of a code not in the codebook")
                 continue
-            whole.append((cpath, users.get(norm_guid(c.get("creatingUser")) or "", "")))
+            whole.append((cpath, self.users.get(norm_guid(c.get("creatingUser")) or "", "")))
         source_cases = list(dict.fromkeys(source_cases))
         case_spans: list[tuple[str, int, int]] = []
         mapped: list[tuple[dict, int, int, list[tuple[str, str]]]] = []
@@ -724,17 +827,17 @@ def _import(
             if start >= end:
                 result.skip("empty selection")
                 continue
-            case_spans += [(cid, start, end) for cid in cases_of_selection.get(sel["guid"], [])]
+            case_spans += [(cid, start, end) for cid in self.cases_of_selection.get(sel["guid"], [])]
             codes_here: list[tuple[str, str]] = []
             for code_g, user_g in sel["codings"]:
-                if code_g is not None and code_g in case_by_guid:
-                    case_spans.append((case_by_guid[code_g]["id"], start, end))
+                if code_g is not None and code_g in self.case_by_guid:
+                    case_spans.append((self.case_by_guid[code_g]["id"], start, end))
                     continue
                 cpath = builder.path_for_coding(code_g) if code_g else None
                 if cpath is None:
                     result.skip("coding of a code not in the codebook")
                     continue
-                codes_here.append((cpath, users.get(user_g or "", "")))
+                codes_here.append((cpath, self.users.get(user_g or "", "")))
             if codes_here:
                 mapped.append((sel, start, end, codes_here))
         for sel, start, end, codes_here in mapped:
@@ -742,7 +845,7 @@ def _import(
             case = _pick_case(inside, source_cases, doc_id, result)
             turn = doc.turn_at(start) if doc is not None and doc.turns else None
             for cpath, coder in dict.fromkeys(codes_here):
-                segments.append(
+                self.segments.append(
                     CodedSegment(
                         document=doc_id,
                         code=cpath,
@@ -757,7 +860,7 @@ def _import(
                     )
                 )
         for cpath, coder in dict.fromkeys(whole):
-            segments.append(
+            self.segments.append(
                 CodedSegment(
                     document=doc_id,
                     code=cpath,
@@ -766,51 +869,54 @@ def _import(
                     status="accepted",
                 )
             )
-        values = _variable_values(el, variables, result)
-        if text_el is not el:
-            values.update(_variable_values(text_el, variables, result))
-        if values:
-            source_vars.append((doc_id, src_guid, values))
-        if on_progress:
-            on_progress(n_item, len(items))
-    if kind_root == "Project" and _kid(root, "Notes") is not None:
-        result.skip("note (memo, not imported)", len(_kids(_kid(root, "Notes"), "Note")))
-    for holder, item, what in (("Sets", "Set", "set"), ("Links", "Link", "link"), ("Graphs", "Graph", "graph")):
-        if _kid(root, holder) is not None and _kids(_kid(root, holder), item):
-            result.skip(f"{what} (not imported)", len(_kids(_kid(root, holder), item)))
 
-    # ---- codebook.yaml
-    stem = path.stem
-    title = (root.get("name") or stem).strip() or stem
-    cb_id = id_from_name(title, fallback="imported")
-    if builder.themes:
-        cb_dict = builder.as_yaml_dict(cb_id, title)
-        target = output / "codebook.yaml"
+    def _count_left_out(self) -> None:
+        root, result = self.root, self.result
+        if self.kind_root == "Project" and _kid(root, "Notes") is not None:
+            result.skip("note (memo, not imported)", len(_kids(_kid(root, "Notes"), "Note")))
+        for holder, item, what in (("Sets", "Set", "set"), ("Links", "Link", "link"), ("Graphs", "Graph", "graph")):
+            if _kid(root, holder) is not None and _kids(_kid(root, holder), item):
+                result.skip(f"{what} (not imported)", len(_kids(_kid(root, holder), item)))
+
+    # ---- the files
+
+    def _write_codebook(self) -> None:
+        import yaml
+
+        stem = self.path.stem
+        title = (self.root.get("name") or stem).strip() or stem
+        cb_id = id_from_name(title, fallback="imported")
+        if not self.builder.themes:
+            self.result.warnings.append("the file holds no codes: no codebook.yaml written")
+            return
+        cb_dict = self.builder.as_yaml_dict(cb_id, title)
+        target = self.output / "codebook.yaml"
         atomic_write_text(
             target,
             "# Imported from REFI-QDA by qualkit\n"
             + yaml.safe_dump(cb_dict, sort_keys=False, allow_unicode=True, width=100),
         )
-        written.append(target)
-    else:
-        result.warnings.append("the file holds no codes: no codebook.yaml written")
+        self.result.written.append(target)
 
-    if kind_root == "Project":
-        # ---- segments.csv (always, so the folder is complete)
+    def _write_segments(self) -> None:
+        """segments.csv (always, so the folder is complete)."""
+        from ..coding.segments import write_segments
+
         unique_rows, seen_rows = [], set()
-        for s in segments:
+        for s in self.segments:
             key = (s.document, s.code, s.start, s.end, s.coder)
             if key in seen_rows:
                 continue
             seen_rows.add(key)
             unique_rows.append(s)
-        written.extend(write_segments(output / "segments.csv", unique_rows))
-        result.segments = len(unique_rows)
+        self.result.written.extend(write_segments(self.output / "segments.csv", unique_rows))
+        self.result.segments = len(unique_rows)
 
-        # ---- cases.csv
-        rows: dict[str, dict[str, str]] = {c["id"]: dict(c["values"]) for c in cases}
-        for doc_id, src_guid, values in source_vars:
-            owners = cases_of_source.get(src_guid, [])
+    def _write_cases(self) -> None:
+        result = self.result
+        rows: dict[str, dict[str, str]] = {c["id"]: dict(c["values"]) for c in self.cases}
+        for doc_id, src_guid, values in self.source_vars:
+            owners = self.cases_of_source.get(src_guid, [])
             owner = owners[0] if len(owners) == 1 else doc_id
             row = rows.setdefault(owner, {})
             for k, v in values.items():
@@ -819,29 +925,28 @@ def _import(
                     continue
                 row[k] = v
         if rows:
-            cols = [n for n in var_names if any(n in r for r in rows.values())]
+            cols = [n for n in self.var_names if any(n in r for r in rows.values())]
             cols += sorted({k for r in rows.values() for k in r} - set(cols))
-            target = output / "cases.csv"
+            target = self.output / "cases.csv"
             with atomic_open(target, "w", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(["case"] + cols)
                 for cid, r in rows.items():
                     w.writerow([cid] + [r.get(c, "") for c in cols])
-            written.append(target)
+            result.written.append(target)
             result.cases = len(rows)
-        for c in cases:
-            map_rows.append(("case", c["raw"], c["id"], c["id"]))
+        for c in self.cases:
+            self.map_rows.append(("case", c["raw"], c["id"], c["id"]))
 
-    # ---- refi-map.csv
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["kind", "guid", "name", "qualkit"])
-    w.writerows(map_rows)
-    target = output / "refi-map.csv"
-    atomic_write_text(target, buf.getvalue())
-    written.append(target)
-    result.code_paths = dict(builder.paths)
-    return result
+    def _write_map(self) -> None:
+        """refi-map.csv: which GUID became which code path, document id or case id."""
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["kind", "guid", "name", "qualkit"])
+        w.writerows(self.map_rows)
+        target = self.output / "refi-map.csv"
+        atomic_write_text(target, buf.getvalue())
+        self.result.written.append(target)
 
 
 def _variable_values(el, variables: dict[str, str], result: ImportResult) -> dict[str, str]:
