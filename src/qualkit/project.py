@@ -496,7 +496,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     if paths.codebook is None or not paths.codebook.is_file():
         return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
     from .coding.codebook import load_codebook
-    from .coding.merge import check_unique_ids, update_segments_file
+    from .coding.merge import check_unique_ids, reconcile_segments_file, update_segments_file
     from .readers import iter_inputs, read_document
 
     codebook = load_codebook(paths.codebook)
@@ -526,7 +526,18 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     removed = set(old_hashes) - set(hashes)
     if not changed and not removed:
         report("code", len(inputs), len(inputs))
-        return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept", errors=errors)
+        synced = reconcile_segments_file(paths.segments, xlsx=bool(s.value(None, "code.xlsx")), codebook=codebook)
+        if synced is None:
+            return StageResult("code", False, f"{len(inputs)} transcript(s) unchanged: segments kept", errors=errors)
+        return StageResult(
+            "code",
+            True,
+            f"{len(inputs)} transcript(s) unchanged; {synced.from_twin} review decision(s) from "
+            f"{paths.segments.with_suffix('.xlsx').name} merged",
+            synced.written,
+            errors=errors,
+            warnings=_review_warnings(synced, paths.segments),
+        )
     recoded = {d.id for d in changed} | removed
     update = update_segments_file(
         changed,
@@ -540,7 +551,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     )
     merged, written = update.merge.rows, update.written
     state["code"] = {"fingerprint": fingerprint, "documents": hashes}
-    warnings = []
+    warnings = _review_warnings(update, paths.segments)
     if update.merge.unmatched:
         warnings.append(
             f"{update.merge.unmatched} reviewed row(s) of {', '.join(update.merge.unmatched_documents)} were kept in "
@@ -555,6 +566,14 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         errors=errors,
         warnings=warnings,
     )
+
+
+def _review_warnings(update, segments: Path) -> list[str]:
+    """Conflicts between segments.csv and its .xlsx twin, and the backups made."""
+    twin = segments.with_suffix(".xlsx").name
+    out = [c.message(segments.name, twin) for c in update.conflicts]
+    out += [f"a copy of the file as it was, with the decisions it loses, is in {b}" for b in update.backups]
+    return out
 
 
 def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import stat
 from pathlib import Path
 
@@ -408,3 +409,133 @@ def test_export_checks_file_names_and_needs_a_key_outside_a_project(exportable: 
     res = cli("export", "refi", "-o", out, "--transcripts", exportable / "output" / "transcripts", "--key", key)
     assert res.exit_code == 0, res.stderr
     assert _mode(out) != 0o600
+
+
+# --------------------------------------------------------------------------- item 10: decisions in the CSV and its .xlsx twin
+
+_CB = """\
+codebook: mini
+title: Mini
+themes:
+  - id: violence
+    label: Violence
+    codes:
+      - id: physical
+        label: Physical violence
+        rules:
+          any: [beat, hit, slap]
+"""
+
+
+@pytest.fixture
+def coded(tmp_path: Path, nlp_full):
+    """A segments.csv + .xlsx pair as `qualkit code` writes it (4 suggestions), and a re-run function."""
+    from qualkit.coding.codebook import load_codebook
+    from qualkit.coding.merge import update_segments_file
+    from qualkit.readers import read_document
+
+    docs_dir = tmp_path / "redacted"
+    _write(docs_dir / "P01.txt", "R: The owner beat me.\nR: A guest hit me.\n")
+    _write(docs_dir / "P02.txt", "R: They slap us.\nR: He beat her too.\n")
+    cb = load_codebook(_write(tmp_path / "cb.yaml", _CB))
+    out = tmp_path / "out" / "segments.csv"
+
+    def code(**kw):
+        docs = [read_document(p, rel=Path(p.name)) for p in sorted(docs_dir.iterdir())]
+        return update_segments_file(docs, cb, out, nlp=nlp_full, **kw)
+
+    code()
+    return out, code
+
+
+def _set_status(xlsx: Path, statuses: dict[int, str]) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(xlsx)
+    ws = wb["segments"]
+    col = [c.value for c in ws[1]].index("status") + 1
+    for row, status in statuses.items():
+        ws.cell(row=row, column=col, value=status)
+    wb.save(xlsx)
+
+
+def _statuses(path: Path) -> list[str]:
+    """The status column of one file as stored (no merging with a twin)."""
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        rows = list(load_workbook(path)["segments"].values)
+        col = list(rows[0]).index("status")
+        return [r[col] or "" for r in rows[1:]]
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [r["status"] for r in csv.DictReader(fh)]
+
+
+def test_decisions_made_in_the_xlsx_survive_a_copy_of_the_study(coded) -> None:
+    out, code = coded
+    twin = out.with_suffix(".xlsx")
+    assert _statuses(out) == ["suggested"] * 4
+    _set_status(twin, {2: "rejected", 4: "rejected"})
+    st = out.stat()
+    os.utime(twin, (st.st_atime, st.st_mtime))  # a copy of the study: the times tell nothing
+    update = code()
+    assert update.from_twin == 2 and not update.conflicts
+    assert _statuses(out) == ["rejected", "suggested", "rejected", "suggested"]  # the CSV holds them now
+    assert _statuses(twin) == ["rejected", "suggested", "rejected", "suggested"]  # and the twin kept them
+
+
+def test_readers_of_the_csv_honour_decisions_made_in_the_xlsx(coded) -> None:
+    from qualkit.coding.segments import read_segments
+
+    out, _code = coded
+    _set_status(out.with_suffix(".xlsx"), {3: "rejected"})
+    df = read_segments(out)  # what tables, annex, agree and export read
+    assert list(df["effective_status"]) == ["suggested", "rejected", "suggested", "suggested"]
+    (out.parent / ".segments.written").unlink()  # an older study without the record: still merged
+    assert list(read_segments(out)["effective_status"])[1] == "rejected"
+
+
+def test_the_same_row_decided_differently_is_a_reported_conflict_with_a_backup(coded) -> None:
+    from qualkit.coding.segments import write_segments
+
+    out, code = coded
+    twin = out.with_suffix(".xlsx")
+    _set_status(twin, {2: "rejected", 3: "rejected"})
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["status"] = "accepted"  # the same row accepted in the CSV...
+    write_segments(out, rows)  # (the CSV alone, as a coder saving it would)
+    update = code()
+    assert len(update.conflicts) == 1
+    message = update.conflicts[0].message("segments.csv", "segments.xlsx")
+    assert "segments.csv:2 (accepted)" in message and "segments.xlsx:2 (rejected)" in message
+    assert _statuses(out) == ["accepted", "rejected", "suggested", "suggested"]  # the CSV wins, the rest merged
+    [backup] = update.backups
+    assert backup.suffix == ".xlsx" and _statuses(backup)[:2] == ["rejected", "rejected"]
+
+
+def test_a_row_deleted_in_the_xlsx_stays_deleted(coded) -> None:
+    from openpyxl import load_workbook
+
+    out, code = coded
+    twin = out.with_suffix(".xlsx")
+    wb = load_workbook(twin)
+    wb["segments"].delete_rows(3)
+    wb.save(twin)
+    code()
+    assert len(_statuses(out)) == 3
+
+
+def test_run_merges_xlsx_decisions_when_no_transcript_changed(tmp_path: Path, nlp_full) -> None:
+    from qualkit.project import init_project, run_project
+
+    root = tmp_path / "s"
+    init_project(root)
+    _write(root / "codebook.yaml", _CB)
+    _write(root / "output" / "transcripts" / "P01.txt", "R: The owner beat me.\nR: A guest hit me.\n")
+    run_project(root, stages=("code",))
+    seg = root / "output" / "segments.csv"
+    _set_status(seg.with_suffix(".xlsx"), {2: "rejected"})
+    summary = run_project(root, stages=("code",))
+    assert "review decision(s)" in summary.stages[0].message
+    assert _statuses(seg)[0] == "rejected"

@@ -35,14 +35,6 @@ codebook_app = typer.Typer(
 # --------------------------------------------------------------------------- qualkit code
 
 
-def _same_rows(a, b) -> bool:
-    cols = ["document", "code", "segment", "start", "end", "coder", "status"]
-    try:
-        return a[cols].astype(str).reset_index(drop=True).equals(b[cols].astype(str).reset_index(drop=True))
-    except KeyError:  # pragma: no cover - read_segments adds every column
-        return False
-
-
 def code(
     inputs: list[Path] = typer.Argument(..., help="Transcript files or folders (.txt .md .docx .vtt .srt)."),
     codebook: Optional[Path] = typer.Option(
@@ -82,8 +74,7 @@ def code(
     Example: qualkit code output/redacted --codebook codebooks/csec-study.yaml -o output/segments.csv
     """
     from ..coding.codebook import load_codebook
-    from ..coding.merge import check_unique_ids, previous_segments_file, update_segments_file
-    from ..coding.segments import read_segments
+    from ..coding.merge import check_unique_ids, update_segments_file
     from ..fsutil import is_inside
     from ..readers import iter_inputs, read_document
 
@@ -137,11 +128,6 @@ def code(
         for w in doc.warnings:
             warn(f"{doc.path}: {w}")
 
-    prev_path = previous_segments_file(out_path)
-    if prev_path is not None and prev_path.suffix.lower() == ".xlsx" and out_path.is_file():
-        if not _same_rows(read_segments(prev_path), read_segments(out_path)):
-            info(f"Reading the review from {prev_path.name} (saved after {out_path.name}).")
-
     from ..nlp import load_pipeline
 
     with progress("Loading model", None, enabled=err_console.is_terminal):
@@ -159,11 +145,12 @@ def code(
         )
     merged, written, previous = update.merge, update.written, update.previous_file
     rows_count = update.suggestions
+    report_review_merge(update, out_path)
 
     info(f"Coded {len(docs)} transcript(s): {rows_count} suggestion(s) from the rules, {merged.new_suggestions} new.")
     if previous is not None:
         info(
-            f"Kept {merged.kept_decisions} reviewed row(s) from {prev_path.name}"
+            f"Kept {merged.kept_decisions} reviewed row(s) from {previous.name}"
             + (f" ({merged.relocated} moved with their text)" if merged.relocated else "")
             + "."
         )
@@ -184,6 +171,19 @@ def code(
     if failed:
         say_failed(failed, "coded")
         raise typer.Exit(1)
+
+
+def report_review_merge(update, out_path: Path) -> None:
+    """Say which decisions came from the .xlsx twin, the conflicts, and the backups made."""
+    from ..coding.twins import twin_of
+
+    twin = twin_of(out_path)
+    if update.from_twin:
+        info(f"Merged {update.from_twin} review decision(s) made in {twin.name} into {out_path.name}.")
+    for c in update.conflicts:
+        warn(c.message(out_path.name, twin.name))
+    for b in update.backups:
+        warn(f"a copy of the file as it was, with the decisions it loses, is in {b}")
 
 
 # --------------------------------------------------------------------------- qualkit codebook

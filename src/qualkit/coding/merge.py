@@ -314,20 +314,14 @@ def merge_with_previous(
 
 
 def previous_segments_file(output) -> Path | None:
-    """The reviewed file to merge with: the CSV, or its .xlsx twin if a coder edited that last."""
-    from pathlib import Path
+    """The reviewed file to merge with: the CSV (its .xlsx twin's decisions are merged in when
+    it is read, :mod:`qualkit.coding.twins`), or the twin alone when there is no CSV."""
+    from .twins import twin_of
 
     output = Path(output)
-    twin = output.with_suffix(".xlsx")
-    if not output.is_file():
-        return twin if twin.is_file() else None
-    if not twin.is_file():
+    if output.is_file():
         return output
-    # write_segments writes the CSV then the twin within a second or two; a later
-    # save of the twin means a coder reviewed in the spreadsheet
-    if twin.stat().st_mtime > output.stat().st_mtime + 5:
-        return twin
-    return output
+    return twin_of(output) if twin_of(output).is_file() else None
 
 
 @dataclass
@@ -338,6 +332,9 @@ class SegmentsUpdate:
     suggestions: int  # suggestions the rules gave for the coded documents
     previous_file: Path | None
     written: list
+    conflicts: list = field(default_factory=list)  # twins.Conflict: rows decided differently in CSV and .xlsx
+    from_twin: int = 0  # rows whose decision came from the .xlsx twin
+    backups: list = field(default_factory=list)  # files copied before being overwritten (decisions they lose)
 
 
 def check_unique_ids(docs: Iterable[Document], root: Path | None = None) -> None:
@@ -376,29 +373,69 @@ def update_segments_file(
 ) -> SegmentsUpdate:
     """Code *docs* and merge the suggestions into the segments file *out_path*.
 
-    Every human decision in the existing file (or in its .xlsx twin, when a
-    coder saved that later) is kept; only new suggestions are added. Rows of
-    documents not in *recoded_documents* (default: the ids of *docs*) are kept
-    as they are, so a caller can re-code only the transcripts that changed.
-    Writes the CSV (+ .xlsx twin with a codebook sheet) atomically and the
-    suggestion log next to it. Used by ``qualkit code`` and ``qualkit run``.
+    Every human decision in the existing file and in its .xlsx twin is kept (merged row by
+    row, :mod:`qualkit.coding.twins`; a conflict keeps the CSV's and is reported); only new
+    suggestions are added. Rows of documents not in *recoded_documents* (default: the ids of
+    *docs*) are kept as they are, so a caller can re-code only the transcripts that changed.
+    Writes the CSV (+ .xlsx twin with a codebook sheet, also when *xlsx* is off but a twin
+    exists, so the two never disagree) atomically, after backing up a file whose decisions
+    would be lost, and the suggestion log next to it. Used by ``qualkit code`` and ``qualkit run``.
     """
-    import os
-
-    from .segments import read_segments, write_segments
+    from .twins import read_reviewed
 
     out_path = Path(out_path)
     check_unique_ids(docs)
     prev_path = previous_segments_file(out_path)
-    previous = read_segments(prev_path) if prev_path is not None else None
+    reviewed = read_reviewed(out_path) if prev_path is not None else None
+    previous = reviewed.rows if reviewed is not None else None
     rows = code_documents(docs, codebook, unit=unit, model=model, nlp=nlp, on_progress=on_progress)
     log = read_suggestion_log(out_path) if previous is not None else None
     recoded = {d.id for d in docs} if recoded_documents is None else set(recoded_documents)
     merged = merge_segments(rows, previous, recoded_documents=recoded, refresh=refresh, suggested_before=log)
-    written = write_segments(out_path, merged.rows, xlsx=xlsx, codebook=codebook)
-    if xlsx:
-        # keep the twin's time next to the CSV's, so a later save means a coder's review
-        st = out_path.stat()
-        os.utime(out_path.with_suffix(".xlsx"), (st.st_atime, st.st_mtime))
-    write_suggestion_log(out_path, merged.suggested)
-    return SegmentsUpdate(merge=merged, suggestions=len(rows), previous_file=prev_path, written=written)
+    update = _write_reviewed(out_path, merged, reviewed, xlsx=xlsx, codebook=codebook)
+    update.suggestions, update.previous_file = len(rows), prev_path
+    return update
+
+
+def reconcile_segments_file(out_path, *, xlsx: bool = True, codebook=None) -> SegmentsUpdate | None:
+    """Bring the segments CSV and its .xlsx twin back in step when a coder decided in the twin
+    (nothing is coded). Returns what was done, or None when there was nothing to do."""
+    from .twins import read_reviewed, twin_of
+
+    out_path = Path(out_path)
+    if not out_path.is_file() or not twin_of(out_path).is_file():
+        return None
+    reviewed = read_reviewed(out_path)
+    if not reviewed.from_twin and not reviewed.conflicts:
+        return None
+    merged = MergeResult(rows=[_row_from_mapping(r) for r in reviewed.rows])
+    merged.kept_decisions = sum(1 for r in merged.rows if is_human(r))
+    update = _write_reviewed(out_path, merged, reviewed, xlsx=xlsx, codebook=codebook, log=False)
+    update.previous_file = out_path
+    return update
+
+
+def _write_reviewed(out_path: Path, merged: MergeResult, reviewed, *, xlsx: bool, codebook, log: bool = True):
+    from .segments import write_segments
+    from .twins import backup_if_losing, twin_of
+
+    twin = twin_of(out_path)
+    records = [r.as_row() for r in merged.rows]
+    backups = []
+    if reviewed is not None:
+        for path, old in ((out_path, reviewed.csv_rows), (twin, reviewed.twin_rows)):
+            copy = backup_if_losing(path, old, records) if old else None
+            if copy is not None:
+                backups.append(copy)
+    written = write_segments(out_path, merged.rows, xlsx=xlsx or twin.is_file(), codebook=codebook)
+    if log:
+        write_suggestion_log(out_path, merged.suggested)
+    return SegmentsUpdate(
+        merge=merged,
+        suggestions=0,
+        previous_file=None,
+        written=written,
+        conflicts=list(reviewed.conflicts) if reviewed is not None else [],
+        from_twin=reviewed.from_twin if reviewed is not None else 0,
+        backups=backups,
+    )

@@ -43,14 +43,43 @@ class CodedSegment:
         return row
 
 
-def read_segments(path: str | Path):
+def read_segments(path: str | Path, *, twin: bool = True):
     """Read a segments CSV/XLSX into a DataFrame with the standard columns.
 
     Missing optional columns are added empty; ``case`` is filled from
     ``document`` where empty (column ``case_id``); ``status`` is normalised to
     lower case with empty meaning accepted (column ``effective_status``).
     Raises InputError naming the file, the row (line) and the fix.
+
+    For a CSV with an ``.xlsx`` twin, the decisions made in the twin are merged in
+    (:mod:`qualkit.coding.twins`; ``twin=False`` reads the CSV alone); the frame's
+    ``attrs`` then hold ``conflicts`` and ``from_twin``.
     """
+    from .twins import read_reviewed, twin_of
+
+    path = Path(path)
+    if not twin or path.suffix.lower() != ".csv" or not twin_of(path).is_file():
+        return read_segments_frame(path)
+    reviewed = read_reviewed(path)
+    if not path.is_file() or reviewed.from_twin:
+        df = frame_from_rows(reviewed.rows, path)
+    else:
+        df = read_segments_frame(path)  # the CSV as it is (its line numbers), nothing new in the twin
+    df.attrs["conflicts"] = reviewed.conflicts
+    df.attrs["from_twin"] = reviewed.from_twin
+    return df
+
+
+def frame_from_rows(rows: list[dict], path: Path):
+    """A segments DataFrame (as :func:`read_segments` returns) from row dicts."""
+    import pandas as pd
+
+    records = [{c: ("" if r.get(c) is None else str(r.get(c))) for c in COLUMNS} for r in rows]
+    return _normalise(pd.DataFrame(records, columns=COLUMNS, dtype=str), path)
+
+
+def read_segments_frame(path: str | Path):
+    """One segments file (CSV or XLSX) as a DataFrame, without looking at a twin."""
     import pandas as pd
 
     path = Path(path)
@@ -71,6 +100,12 @@ def read_segments(path: str | Path):
             file=path,
             fix="save it as UTF-8 CSV with a header row",
         ) from None
+    return _normalise(df, path)
+
+
+def _normalise(df, path: Path):
+    import pandas as pd
+
     df.columns = [str(c).strip().lower() for c in df.columns]
     for col in REQUIRED:
         if col not in df.columns:
@@ -139,7 +174,10 @@ def write_segments(
             writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
     written = [path]
     if xlsx:
+        from .twins import record_written
+
         written.append(write_segments_xlsx(path.with_suffix(".xlsx"), records, codebook=codebook))
+        record_written(path, records)  # what both files now hold: tells a later edit of either apart
     return written
 
 
