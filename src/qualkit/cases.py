@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from .errors import InputError
 
 
-def read_cases(path: str | Path):
-    """Read cases into a DataFrame indexed by case id (strings; empty cell = missing)."""
+def read_cases(path: str | Path, *, ids: Mapping[str, str] | None = None):
+    """Read cases into a DataFrame indexed by case id (strings; empty cell = missing).
+
+    *ids* (original document id -> neutral id, from ``redact --rename``): a case id that is an
+    original document id is read as its neutral id, so a cases file keyed by file names still
+    matches the renamed documents.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -33,6 +39,8 @@ def read_cases(path: str | Path):
     if "case" not in df.columns:
         raise InputError("cases file has no 'case' column", file=path, line=1, fix="name the column of case ids 'case'")
     df = df.apply(lambda s: s.astype(str).str.strip())
+    if ids:
+        df["case"] = df["case"].map(lambda c: ids.get(c, c))
     if df.empty:
         raise InputError("cases file has no rows", file=path, line=2, fix="add one row per respondent")
     blank = df[df["case"] == ""]

@@ -62,6 +62,7 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "key": Option(None, "path", "pseudonym key CSV"),
         "workers": Option(1, "whole", "worker processes"),
         "labels": Option(None, "labels", "labels to redact (default: all)"),
+        "rename": Option(False, "flag", "give documents neutral ids (T001...) in the output; qualkit init sets true"),
     },
     "code": {
         # no default: the codebook's defaults decide (qualkit.coding.apply.code_documents), else sentence
@@ -206,6 +207,7 @@ def redact_options(
     keep: Path | None = None,
     keep_countries: bool | None = None,
     workers: int | None = None,
+    rename: bool | None = None,
     skip_missing_lists: bool = False,
     **options: Any,
 ) -> RedactOptions:
@@ -230,6 +232,7 @@ def redact_options(
         workers=int(s.value(workers, "redact.workers") or 1),
         cache_dir=s.default_path("cache"),
         labels=s.value(None, "redact.labels"),
+        rename=bool(s.value(rename, "redact.rename")),
         **options,
     )
 

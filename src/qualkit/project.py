@@ -205,6 +205,9 @@ codebook: codebook.yaml       # themes and codes (copied from qualkit's {codeboo
 
 redact:
   style: pseudonym            # tag ([PERSON 3]) | pseudonym (realistic names) | category ([PERSON])
+  rename: true                # redacted transcripts get neutral ids (T001, T002...), as a file name can
+                              # hold a name; which is which: private/document-ids.csv (cases.csv may use
+                              # either: qualkit run reads file names there as their neutral ids)
   names: private/names.txt    # real names, aliases, villages of this study: always redacted
   keep: keep.txt              # words never replaced (organisations, terms)
   keep_countries: true        # leave country names (analysis needs them)
@@ -447,6 +450,11 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     n = len(result.documents)
     previous = state.get("redact", {}).get("outputs", [])
     current = _current_inputs(paths)
+    if opts.rename:  # the copies are named by neutral id
+        from .redact.docids import DocumentIds, ids_path_for
+
+        ids = DocumentIds(ids_path_for(paths.key))
+        current = {ids.neutral_path(rel).as_posix() for rel in current if rel in ids.ids}
     removed = _remove_stale_copies(paths, previous, current, result.written)
     # copies an earlier run wrote whose transcript is still there (e.g. unreadable this time) stay listed
     kept = {rel for rel in previous if rel in current and (paths.redacted / rel).is_file()}
@@ -568,6 +576,15 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
     )
 
 
+def _case_ids(s: Settings, paths: ProjectPaths) -> dict[str, str] | None:
+    """Original document id -> neutral id when the study renames documents (redact.rename)."""
+    if not s.value(None, "redact.rename"):
+        return None
+    from .redact.docids import DocumentIds, ids_path_for
+
+    return DocumentIds(ids_path_for(paths.key)).by_document_id()
+
+
 def _review_warnings(update, segments: Path) -> list[str]:
     """Conflicts between segments.csv and its .xlsx twin, and the backups made."""
     twin = segments.with_suffix(".xlsx").name
@@ -582,10 +599,17 @@ def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     from .tables.render import write_table_set
 
     report("tables", 0, 1)
+    cases = paths.cases
+    ids = _case_ids(s, paths)
+    if ids and cases is not None and cases.is_file():
+        from .cases import read_cases
+
+        cases = read_cases(paths.cases, ids=ids)
+        cases.attrs["path"] = str(paths.cases)
     written = write_table_set(
         paths.table_spec,
         segments=paths.segments if paths.segments.is_file() else None,
-        cases=paths.cases,
+        cases=cases,
         codebook=paths.codebook,
         output=paths.tables_out,
         fmt=s.value(None, "tables.format"),
@@ -606,6 +630,7 @@ def _stage_annex(s: Settings, paths: ProjectPaths, state: dict, report: Progress
         template=paths.annex_template,
         key=paths.key if paths.key.is_file() else None,
         settings=s,
+        case_ids=_case_ids(s, paths),
     )
     report("annex", 1, 1)
     return StageResult("annex", True, f"annex written to {paths.annex_out}", [Path(out)])

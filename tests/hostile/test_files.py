@@ -539,3 +539,88 @@ def test_run_merges_xlsx_decisions_when_no_transcript_changed(tmp_path: Path, nl
     summary = run_project(root, stages=("code",))
     assert "review decision(s)" in summary.stages[0].message
     assert _statuses(seg)[0] == "rejected"
+
+
+# --------------------------------------------------------------------------- item 9: neutral document ids
+
+
+def test_rename_gives_neutral_ids_stable_across_runs_and_new_documents(tmp_path: Path) -> None:
+    src = tmp_path / "transcripts"
+    _write(src / "Interview_Hanh.txt", "R: My name is Hanh.\n")
+    _write(src / "Bui_Tuan" / "notes.txt", "R: Tuan was there.\n")
+    names = _write(tmp_path / "private" / "names.txt", "Hanh\nBui Tuan\n")
+    key = tmp_path / "private" / "key.csv"
+    out = tmp_path / "out"
+    result = _redact([src], out, key, names_file=names, rename=True)
+    assert result.ok and not any("file or folder name" in w for w in result.warnings)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "T001.txt",
+        "T002.txt",
+        "redaction-log.csv",
+    ]
+    shared = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file())
+    assert "Hanh" not in shared and "Tuan" not in shared
+    ids = tmp_path / "private" / "document-ids.csv"
+    assert _mode(ids) == 0o600
+    first = list(csv.DictReader(ids.open(encoding="utf-8")))
+    assert first == [
+        {"original": "Bui_Tuan/notes.txt", "neutral": "T001"},
+        {"original": "Interview_Hanh.txt", "neutral": "T002"},
+    ]
+    _write(src / "A_first.txt", "R: Nothing to say.\n")  # sorts first, but comes later
+    _redact([src], out, key, names_file=names, rename=True)
+    again = list(csv.DictReader(ids.open(encoding="utf-8")))
+    assert again[:2] == first and again[2] == {"original": "A_first.txt", "neutral": "T003"}
+    assert (out / "T003.txt").is_file()
+    assert len(list((tmp_path / "private" / "key-backups").glob("document-ids.*.csv"))) == 1
+
+
+def test_without_rename_the_file_name_warning_stays(tmp_path: Path) -> None:
+    src = _write(tmp_path / "transcripts" / "Interview_Hanh.txt", "R: My name is Hanh.\n").parent
+    names = _write(tmp_path / "private" / "names.txt", "Hanh\n")
+    result = _redact([src], tmp_path / "out", tmp_path / "private" / "key.csv", names_file=names)
+    assert any("--rename" in w for w in result.warnings)
+    assert (tmp_path / "out" / "Interview_Hanh.txt").is_file()
+
+
+def test_new_studies_rename_by_default_existing_ones_do_not(tmp_path: Path) -> None:
+    from qualkit.config import load_settings
+    from qualkit.project import init_project
+
+    init_project(tmp_path / "new")
+    assert load_settings(tmp_path / "new").value(None, "redact.rename") is True
+    _write(tmp_path / "old" / "qualkit.yaml", "project: old\nredact:\n  style: tag\n")
+    assert load_settings(tmp_path / "old").value(None, "redact.rename") is False
+
+
+def test_cases_keyed_by_file_names_match_the_neutral_ids(tmp_path: Path) -> None:
+    from qualkit.cases import read_cases
+    from qualkit.redact.docids import DocumentIds
+
+    ids = DocumentIds(tmp_path / "ids.csv")
+    ids.assign(["Interview_Hanh.txt", "P02.txt"])
+    cases = _write(tmp_path / "cases.csv", "case,sex\nInterview_Hanh,F\nT002,M\n")
+    df = read_cases(cases, ids=ids.by_document_id())
+    assert list(df.index) == ["T001", "T002"]
+
+
+def test_run_of_a_new_study_shares_no_file_name(tmp_path: Path) -> None:
+    from qualkit.project import init_project, run_project
+
+    root = tmp_path / "s"
+    init_project(root)
+    _write(root / "codebook.yaml", _CB)
+    _write(root / "tables.yaml", "tables:\n  - id: t1\n    title: Violence\n    theme: violence\n    by: sex\n")
+    _write(root / "cases.csv", "case,sex\nInterview_Hanh,F\n")
+    _write(root / "private" / "names.txt", "Hanh\n")
+    _write(root / "transcripts" / "Interview_Hanh.txt", "R: Hanh says the owner beat her.\n")
+    summary = run_project(root, stages=("redact", "code", "tables"))
+    assert not summary.errors, summary.errors
+    out = root / "output"
+    assert (out / "transcripts" / "T001.txt").is_file()
+    for p in out.rglob("*"):
+        assert "hanh" not in p.name.lower()
+        if p.suffix in (".csv", ".txt"):
+            assert "Hanh" not in p.read_text(encoding="utf-8"), p
+    assert "T001" in (out / "segments.csv").read_text(encoding="utf-8")
+    assert (out / "tables.xlsx").is_file()  # cases.csv keyed by the file name matched T001

@@ -51,14 +51,16 @@ def render_annex(
     settings=None,
     original_transcripts: str | Path | None = None,
     on_progress: ProgressFn | None = None,
+    case_ids: dict[str, str] | None = None,
 ) -> AnnexResult:
-    """Build the annex in memory; refuse (LeakError) if any text holds an original from *key*."""
+    """Build the annex in memory; refuse (LeakError) if any text holds an original from *key*.
+    *case_ids*: original document id -> neutral id (``redact --rename``) for the cases file."""
     if not isinstance(spec, AnnexSpec):
         spec = load_annex_spec(spec, settings=settings)
     originals = Path(original_transcripts) if original_transcripts is not None else _originals_from_settings(settings)
     identifiers = read_key_identifiers(key) if key is not None else []
     guard = LeakGuard(identifiers, allow=spec.allow)
-    inputs = _load_inputs(spec, originals=originals)
+    inputs = _load_inputs(spec, originals=originals, case_ids=case_ids)
     doc = _open_template(Path(template) if template is not None else None)
     w = Writer(doc, guard)
     progress = on_progress or (lambda *a: None)
@@ -155,6 +157,7 @@ def build_annex(
     settings=None,
     original_transcripts: str | Path | None = None,
     on_progress: ProgressFn | None = None,
+    case_ids: dict[str, str] | None = None,
 ) -> AnnexResult:
     """Render the annex of *spec* and write it to *output* (.docx); returns the result (``Path(result)`` = output)."""
     if Path(output).suffix.lower() != ".docx":
@@ -166,6 +169,7 @@ def build_annex(
         settings=settings,
         original_transcripts=original_transcripts,
         on_progress=on_progress,
+        case_ids=case_ids,
     )
     write_annex(result, output)
     return result

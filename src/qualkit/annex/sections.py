@@ -84,7 +84,7 @@ def check_transcripts_folder(folder: Path, originals: Path | None, *, spec_path=
         )
 
 
-def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
+def _load_inputs(spec: AnnexSpec, *, originals: Path | None, case_ids: dict[str, str] | None = None) -> Inputs:
     from ..cases import read_cases
     from ..coding.codebook import load_codebook
     from ..coding.segments import read_segments
@@ -103,7 +103,7 @@ def _load_inputs(spec: AnnexSpec, *, originals: Path | None) -> Inputs:
 
     if "cases" in need:
         inputs.cases_path = required("cases", "the cases file", "add 'cases: cases.csv' at the top of the annex spec")
-        cases = read_cases(inputs.cases_path)
+        cases = read_cases(inputs.cases_path, ids=case_ids)
         cases.attrs["path"] = str(inputs.cases_path)
         inputs.cases = cases
     if "segments" in need:

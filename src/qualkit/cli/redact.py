@@ -80,6 +80,12 @@ def redact(
     ),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the review report."),
     follow_links: bool = FollowLinksOption,
+    rename: Optional[bool] = typer.Option(
+        None,
+        "--rename/--no-rename",
+        help="Give documents neutral ids (T001...) in the output, as file names can hold names; the mapping goes "
+        "to document-ids.csv beside the key (private). Default: redact.rename (qualkit init sets it for new studies).",
+    ),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """De-identify transcripts: names, places, facilities, phones, emails, handles, ids.
@@ -113,6 +119,7 @@ def redact(
         workers=workers,
         dry_run=dry_run,
         follow_links=follow_links,
+        rename=rename,
     )
     key_path = _default_key(s, key, output)
     report_path = None
@@ -149,6 +156,10 @@ def redact(
     if not dry_run:
         say(f"  output: {output}  log: {result.log_path}")
         say(f"  key (PRIVATE): {key_path}")
+        if opts.rename:
+            from ..redact.docids import ids_path_for
+
+            say(f"  document ids (PRIVATE): {ids_path_for(key_path)}")
     if result.report_path:
         say(f"  review report (PRIVATE): {result.report_path}")
     if result.errors:

@@ -44,6 +44,7 @@ from ..places import INPUT, PRIVATE, SHAREABLE, Place, check_places
 from ..readers import InputFile, iter_inputs, read_document
 from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
+from .docids import DocumentIds, ids_path_for
 from .key import STYLES, RedactionKey
 from .lexicon import is_common_word, phrase_key, tokens_of
 from .phrases import Entry, PhraseIndex, TokenView
@@ -83,6 +84,10 @@ class RedactOptions:
     batch_size: int = 64
     #: read files that links inside an input folder point to outside it (default: refuse them)
     follow_links: bool = False
+    #: give documents neutral ids (T001...) in the output; the mapping goes to *ids_file* (private)
+    rename: bool = False
+    #: the document id list (default: document-ids.csv beside the key)
+    ids_file: Path | None = None
 
     def settings_hash(self) -> str:
         return hashlib.sha256(f"{DETECTOR_VERSION}|{CHUNK_CHARS}".encode()).hexdigest()[:16]
@@ -784,16 +789,13 @@ def redact_corpus(
         raise UsageError(f"unknown style '{opts.style}'", fix="use tag, pseudonym or category")
     output_dir = Path(output_dir)
     key_path = Path(key_path)
-    check_locations(
-        inputs,
-        output_dir,
-        key_path,
-        report_path,
-        opts.cache_dir,
-        lists=((opts.names_file, "names list"), (opts.keep_file, "keep list")),
-    )
+    lists = [(opts.names_file, "names list"), (opts.keep_file, "keep list")]
+    if opts.rename:
+        lists.append((opts.ids_file or ids_path_for(key_path), "document id list"))
+    check_locations(inputs, output_dir, key_path, report_path, opts.cache_dir, lists=lists)
     progress = on_progress or (lambda stage, done, total: None)
     result = RedactResult(key_path=key_path, report_path=report_path)
+    ids = DocumentIds(opts.ids_file or ids_path_for(key_path)) if opts.rename else None
 
     det = Detector(opts)
     key = RedactionKey(key_path, style=opts.style)
@@ -823,10 +825,12 @@ def redact_corpus(
 
     records, vocab = _detect_all(det, files, model_id, progress)
     replacer = Replacer(det, key, _study_index(det, key, records, vocab))
+    if ids is not None:  # neutral ids, stable across runs: saved with the key, before the outputs
+        ids.assign(f.rel.as_posix() for _i, f in files)
     staged = StagedWrites()
     try:
         with staged.collecting():  # outputs, log and report wait as checked temporary files...
-            named_paths = _write_all(replacer, records, output_dir, report_path, model_id, result, progress)
+            named_paths = _write_all(replacer, records, output_dir, report_path, model_id, result, progress, ids=ids)
         if not result.documents:
             # no document could be redacted: the previous log, report and key stay as they were
             staged.abort()
@@ -834,6 +838,8 @@ def redact_corpus(
             return result
         if not opts.dry_run:
             key.save()  # ...until the key (and its backup) that they depend on is written
+            if ids is not None:
+                ids.save()
         staged.commit()
     except BaseException:
         staged.abort()
@@ -842,7 +848,8 @@ def redact_corpus(
         # the output keeps the inputs' relative paths, and the log lists them: say so, never which name
         result.warnings.append(
             f"{named_paths} file or folder name(s) hold a name or place being redacted; the output folder and "
-            f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) and run again; "
+            f"{LOG_NAME} keep the input file names — rename those inputs (e.g. P01.txt) or use --rename "
+            f"(redact.rename: true) and run again; "
             f"'qualkit audit' lists them with the name masked"
         )
     result.key_added = key.added
@@ -947,6 +954,7 @@ class _Sink:
     write: Callable | None
     log: Any | None  # csv writer of the redaction log (None in a dry run)
     report: ReviewReport | None
+    ids: DocumentIds | None = None  # neutral document ids (--rename)
 
 
 def _write_all(
@@ -957,6 +965,8 @@ def _write_all(
     model_id: str,
     result: RedactResult,
     progress: ProgressCallback,
+    *,
+    ids: DocumentIds | None = None,
 ) -> int:
     """Pass 2: replace and write every document, the log and the review report; returns how many
     documents' paths hold an identifier."""
@@ -972,7 +982,7 @@ def _write_all(
             log_handle = stack.enter_context(atomic_open(output_dir / LOG_NAME, "w", newline=""))
             log = csv.writer(log_handle, lineterminator="\n")
             log.writerow(LOG_COLUMNS)
-        sink = _Sink(replacer, output_dir, result, write, log, report)
+        sink = _Sink(replacer, output_dir, result, write, log, report, ids)
         progress("write", 0, total)
         for n, idx in enumerate(sorted(records), start=1):
             rec = records[idx]
@@ -1013,8 +1023,9 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
     doc = read_document(rec.path, rel=rec.rel)
     rel = rec.rel.as_posix()
     items = replacer.document_items(doc.text, rec.spans, rel)
+    out_rel = sink.ids.neutral_path(rel) if sink.ids is not None else rec.rel
     if sink.write is not None and sink.log is not None:
-        out_path = sink.output_dir / rec.rel  # the writer refuses to overwrite its input
+        out_path = sink.output_dir / out_rel  # the writer refuses to overwrite its input
         sink.write(
             doc,
             [(it.start, it.end, it.replacement) for it in items],
@@ -1025,7 +1036,10 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
         shift = 0
         for it in items:
             s, e, rep = it.start, it.end, it.replacement
-            sink.log.writerow([doc.id, rel, s, e, it.label, rep, it.detector, s + shift, s + shift + len(rep)])
+            sink.log.writerow(
+                [out_rel.stem if sink.ids else doc.id, out_rel.as_posix(), s, e, it.label, rep, it.detector]
+                + [s + shift, s + shift + len(rep)]
+            )
             shift += len(rep) - (e - s)
     if sink.report is not None:
         sink.report.add(rel, doc.text, items)
@@ -1034,7 +1048,7 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
         result.by_detector[it.detector] += 1
     result.replacements += len(items)
     result.documents.append(rel)
-    named = next(iter(replacer.index.finditer(TokenView(path_words(rel)))), None) is not None
+    named = sink.ids is None and next(iter(replacer.index.finditer(TokenView(path_words(rel)))), None) is not None
     result.cached += int(rec.cached)
     if replacer.det.opts.collect_spans:
         result.spans[rel] = DocSpans(rec.path, rel, len(doc.text), items)
