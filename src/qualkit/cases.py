@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+from .csvfiles import header_note, read_csv_frame
 from .errors import InputError
 
 
@@ -26,7 +27,7 @@ def read_cases(path: str | Path, *, ids: Mapping[str, str] | None = None):
         if path.suffix.lower() == ".xlsx":
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            df = read_csv_frame(path, what="cases file", expect=("case",))
     except pd.errors.EmptyDataError:
         raise InputError("cases file is empty", file=path, fix="add a header row starting with 'case'") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -37,7 +38,12 @@ def read_cases(path: str | Path, *, ids: Mapping[str, str] | None = None):
         ) from None
     df.columns = [str(c).strip() for c in df.columns]
     if "case" not in df.columns:
-        raise InputError("cases file has no 'case' column", file=path, line=1, fix="name the column of case ids 'case'")
+        raise InputError(
+            "cases file has no 'case' column" + header_note(list(df.columns)),
+            file=path,
+            line=1,
+            fix="name the column of case ids 'case' in the first row",
+        )
     df = df.apply(lambda s: s.astype(str).str.strip())
     if ids:
         df["case"] = df["case"].map(lambda c: ids.get(c, c))

@@ -624,3 +624,82 @@ def test_run_of_a_new_study_shares_no_file_name(tmp_path: Path) -> None:
             assert "Hanh" not in p.read_text(encoding="utf-8"), p
     assert "T001" in (out / "segments.csv").read_text(encoding="utf-8")
     assert (out / "tables.xlsx").is_file()  # cases.csv keyed by the file name matched T001
+
+
+# --------------------------------------------------------------------------- item 18: CSV files as spreadsheets save them
+
+
+def test_semicolon_cases_file_is_read(tmp_path: Path) -> None:
+    from qualkit.cases import read_cases
+
+    cases = _write(tmp_path / "cases.csv", "case;sex;age\nP01;F;15\nP02;M;16,5\n")
+    df = read_cases(cases)
+    assert list(df.index) == ["P01", "P02"] and df.at["P02", "age"] == "16,5"
+    tab = tmp_path / "unicode.csv"  # Excel's "Unicode text": UTF-16, tab-separated
+    tab.write_bytes("case\tsex\nP01\tF\n".encode("utf-16"))
+    assert list(read_cases(tab).index) == ["P01"]
+
+
+def test_cases_file_without_a_case_column_shows_its_header(tmp_path: Path) -> None:
+    from qualkit.cases import read_cases
+
+    with pytest.raises(InputError) as exc:
+        read_cases(_write(tmp_path / "cases.csv", "id;sex\nP01;F\n"))
+    assert "id, sex" in exc.value.what and exc.value.line == 1
+
+
+def test_semicolon_segments_file_saved_by_excel_is_read(tmp_path: Path) -> None:
+    from qualkit.coding.segments import read_segments
+
+    seg = _write(
+        tmp_path / "segments.csv",
+        "document;code;case;segment;start;end;speaker;coder;status;text\n"
+        "P01;violence.physical;;1-1;0;20;R;auto;rejected;The owner, he beat me\n"
+        "P01;violence.physical;;2-1;21;40;R;lan;accepted;A guest hit me, twice\n",
+    )
+    df = read_segments(seg)
+    assert list(df["status"]) == ["rejected", "accepted"] and df["text"][0] == "The owner, he beat me"
+
+
+def test_a_row_with_too_many_cells_is_named_in_the_users_terms(tmp_path: Path) -> None:
+    from qualkit.coding.segments import read_segments
+
+    seg = _write(
+        tmp_path / "segments.csv",
+        "document;code;status;text\nP01;a.b;accepted;fine\nP01;a.b;rejected;one; two\n",
+    )
+    with pytest.raises(InputError) as exc:
+        read_segments(seg)
+    assert exc.value.line == 3 and "5 cells, the header has 4" in exc.value.what and "';'" in exc.value.fix
+
+
+def test_cases_file_in_a_local_code_page_says_how_to_save_it(tmp_path: Path) -> None:
+    from qualkit.cases import read_cases
+
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(b"case,province\nP01,H\xe0 N\xf4\xf2i\n")  # "Hà Nội" as Excel saves it in cp1258
+    with pytest.raises(InputError) as exc:
+        read_cases(cases)
+    assert exc.value.line == 2 and "UTF-8" in exc.value.what and "CSV UTF-8" in exc.value.fix
+
+
+def test_semicolon_key_saved_by_excel_is_read(tmp_path: Path) -> None:
+    key = _write(tmp_path / "key.csv", "original;label;replacement;first_document\nHoa;PERSON;Lan;P01.txt\n")
+    assert RedactionKey(key).get("hoa").pseudonym == "Lan"
+
+
+def test_names_list_that_is_not_plain_utf8_is_an_error(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_bytes(b"Nguy\xea\xden Thi\xf2 Hoa\n")  # "Nguyễn Thị Hoa" in cp1258: read as cp1252 it never matches
+    with pytest.raises(InputError) as exc:
+        _redact(
+            [_write(tmp_path / "t" / "P01.txt", "R: hi\n").parent], tmp_path / "o", tmp_path / "k.csv", names_file=names
+        )
+    assert exc.value.line == 1 and "names list is not UTF-8" in exc.value.what
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Hoa"])
+    wb.save(tmp_path / "names.xlsx")
+    with pytest.raises(InputError, match="not a plain text file"):
+        _redact([tmp_path / "t"], tmp_path / "o", tmp_path / "k.csv", names_file=tmp_path / "names.xlsx")

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable
 
+from ..csvfiles import header_note, read_csv_frame
 from ..errors import InputError
 from ..fsutil import atomic_open
 
@@ -89,7 +90,7 @@ def read_segments_frame(path: str | Path):
         if path.suffix.lower() == ".xlsx":
             df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            df = read_csv_frame(path, what="segments file", expect=COLUMNS)
     except pd.errors.EmptyDataError:
         raise InputError(
             "segments file is empty", file=path, fix="it needs a header row: " + ",".join(COLUMNS)
@@ -110,7 +111,7 @@ def _normalise(df, path: Path):
     for col in REQUIRED:
         if col not in df.columns:
             raise InputError(
-                f"segments file has no '{col}' column",
+                f"segments file has no '{col}' column" + header_note(list(df.columns)),
                 file=path,
                 line=1,
                 fix="add the column to the header row (" + ",".join(COLUMNS) + ")",

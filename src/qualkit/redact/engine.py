@@ -158,9 +158,9 @@ def _read_list(path: Path, what: str) -> list[tuple[int, str]]:
         raise InputError(f"{what} not found", file=path, fix="check the path") from None
     except OSError as exc:
         raise InputError(f"{what} cannot be read ({exc.strerror})", file=path, fix="check its permissions") from None
-    from ..readers import decode_bytes
+    from ..csvfiles import decode_list
 
-    text = decode_bytes(raw, path=path)[0]
+    text = decode_list(raw, path, what)
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         line = line.strip()

@@ -359,17 +359,11 @@ def parse_key(data: bytes, path: Path | None) -> list[KeyRow]:
     known label; the same original (case and accents aside) never with two replacements; no
     replacement that is the original of an entry (its own or another's).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "the key is not UTF-8 text",
-            file=path,
-            line=line,
-            fix="save the key as UTF-8 CSV (or restore it from key-backups/)",
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    from ..csvfiles import decode_csv, detect_separator
+
+    text = decode_csv(data, path, "key")
+    sep = detect_separator(text, ("original", "label", "replacement"))  # Excel may save with ';' or tabs
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[KeyRow] = []
     header: list[str] | None = None
     end = 0
