@@ -446,12 +446,14 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         on_progress=lambda phase, done, total: report("redact", done, total),
     )
     written = list(result.written) + ([Path(result.log_path)] if result.log_path else [])
-    private = [p for p in (paths.key, paths.review_report) if p.is_file()]
+    from .redact.docids import ids_path_for
+
+    private = [p for p in (paths.key, ids_path_for(paths.key), paths.review_report) if p.is_file()]
     n = len(result.documents)
     previous = state.get("redact", {}).get("outputs", [])
     current = _current_inputs(paths)
     if opts.rename:  # the copies are named by neutral id
-        from .redact.docids import DocumentIds, ids_path_for
+        from .redact.docids import DocumentIds
 
         ids = DocumentIds(ids_path_for(paths.key))
         current = {ids.neutral_path(rel).as_posix() for rel in current if rel in ids.ids}

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
+from typing import Iterable
 
-from ..errors import InputError, SafetyError
-from ..fsutil import PRIVATE_MODE, atomic_write_text
+from ..errors import InputError
+from .key import PrivateFile
 
 IDS_NAME = "document-ids.csv"
 COLUMNS = ("original", "neutral")
@@ -34,18 +33,14 @@ class DocumentIds:
     def __init__(self, path: Path | None) -> None:
         self.path = Path(path) if path is not None else None
         self.ids: dict[str, str] = {}
-        self._disk: bytes | None = None
-        self._backed_up = False
-        if self.path is not None and (self.path.exists() or self.path.is_symlink()):
+        self._file = PrivateFile(self.path, "document id list") if self.path is not None else None
+        if self._file is not None and self._file.exists():
             self._load()
 
     def _load(self) -> None:
-        from .key import read_key_bytes
-
-        assert self.path is not None
-        self._disk = read_key_bytes(self.path)
+        assert self._file is not None
         try:
-            text = self._disk.decode("utf-8-sig")
+            text = self._file.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError(
                 "the document id list is not UTF-8 text", file=self.path, fix="restore it from key-backups/"
@@ -112,39 +107,15 @@ class DocumentIds:
     def save(self) -> Path | None:
         """Write the list if it changed (0600, previous version backed up once per run, a list
         changed on disk meanwhile is never overwritten). Returns the backup, if any."""
-        from .key import _read_if_exists, backup_key
-
-        if self.path is None:
+        if self._file is None:
             return None
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
         w.writerows(sorted(self.ids.items(), key=lambda kv: int(kv[1][len(PREFIX) :])))
-        data = buf.getvalue().encode("utf-8")
-        on_disk = _read_if_exists(self.path)
-        if on_disk is not None and self._disk is not None and on_disk != self._disk:
-            raise SafetyError(
-                "the document id list changed on disk while qualkit was running",
-                file=self.path,
-                fix="run again: the list on disk was kept",
-            )
-        if on_disk == data:
-            return None
-        backup = None
-        if on_disk is not None and not self._backed_up:
-            backup = backup_key(self.path, on_disk)
-            self._backed_up = True
-        atomic_write_text(self.path, buf.getvalue(), private=True)
-        os.chmod(self.path, PRIVATE_MODE)
-        self._disk = data
-        return backup
+        return self._file.save(buf.getvalue())
 
 
 def ids_path_for(key_path: Path) -> Path:
     """The document id list of a study: beside its pseudonym key."""
     return Path(key_path).parent / IDS_NAME
-
-
-def translate_ids(values: Iterable[str], ids: Mapping[str, str]) -> list[str]:
-    """*values* with every original document id replaced by its neutral id."""
-    return [ids.get(v, v) for v in values]

@@ -63,16 +63,14 @@ class RedactionKey:
         self.components: dict[str, str] = {}  # folded name part -> pseudonym part
         self.avoid: set[str] = set()  # folded words that occur in the study
         self.added = 0
-        self._disk: bytes | None = None  # the key file as read (None: no file yet)
-        self._backed_up = False
-        if self.path is not None and (self.path.exists() or self.path.is_symlink()):
+        self._file = PrivateFile(self.path, "pseudonym key") if self.path is not None else None
+        if self._file is not None and self._file.exists():
             self._load()
 
     # -- file ------------------------------------------------------------------------
     def _load(self) -> None:
-        assert self.path is not None
-        self._disk = read_key_bytes(self.path)
-        for row in parse_key(self._disk, self.path):
+        assert self._file is not None
+        for row in parse_key(self._file.read(), self.path):
             self._add_loaded(row)
 
     def _add_loaded(self, row: KeyRow) -> None:
@@ -111,35 +109,10 @@ class RedactionKey:
 
         Call it before writing any output that uses the key's replacements.
         """
-        if self.path is None:
+        if self._file is None:
             return None
-        text = self.render()
-        data = text.encode("utf-8")
-        on_disk = _read_if_exists(self.path)
-        if on_disk is not None and self._disk is not None and on_disk != self._disk:
-            raise SafetyError(
-                "the pseudonym key changed on disk while qualkit was running",
-                file=self.path,
-                fix="run again: the key on disk was kept as it is, nothing was written over it",
-            )
-        if on_disk == data:
-            os.chmod(self.path, PRIVATE_MODE)
-            return None
-        backup = None
-        if on_disk is not None and not self._backed_up:
-            backup = backup_key(self.path, on_disk)
-            self._backed_up = True
-        parse_key(data, self.path)  # what we write must read back (an original with a line break would not)
-        atomic_write_text(self.path, text, private=True)
-        os.chmod(self.path, PRIVATE_MODE)
-        if _read_if_exists(self.path) != data:
-            raise SafetyError(
-                "the pseudonym key did not read back as written",
-                file=self.path,
-                fix=f"check the disk; the previous key is in {backup or 'the file as it was'}",
-            )
-        self._disk = data
-        return backup
+        # what we write must read back (an original with a line break would not)
+        return self._file.save(self.render(), check=lambda data: parse_key(data, self.path))
 
     def check_replacements(self, study_names: Iterable[tuple[str, str]] = (), *, where: str = "the study") -> None:
         """Refuse a pseudonym that is a real name: the original of another key entry, or a
@@ -333,22 +306,79 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
-def read_key_bytes(path: Path) -> bytes:
-    """The raw key file; an unreadable key is an error (never treated as a missing one)."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(
-            "the key is a link to a missing file", file=path, fix="restore the key or point --key at it"
-        ) from None
-    except IsADirectoryError:
-        raise InputError("the key is a folder", file=path, fix="point --key at the key CSV file") from None
-    except OSError as exc:
-        raise InputError(
-            f"the key cannot be read ({exc.strerror or type(exc).__name__})",
-            file=path,
-            fix="check its permissions; qualkit never writes a new key over one it could not read",
-        ) from None
+class PrivateFile:
+    """A private file qualkit reads whole and rewrites (the key, the document id list).
+
+    :meth:`read` keeps what was on disk; :meth:`save` writes only a change, refuses when the
+    file changed on disk since it was read (a hand edit made meanwhile is never overwritten),
+    copies the previous version to ``key-backups/`` before the first change (0600, the newest
+    :data:`KEEP_BACKUPS` kept), writes atomically with 0600 and reads the result back.
+    """
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = Path(path)
+        self.what = what
+        self.disk: bytes | None = None  # as read (None: there was no file)
+        self.backed_up = False
+
+    def exists(self) -> bool:
+        return self.path.exists() or self.path.is_symlink()
+
+    def read(self) -> bytes:
+        """The file's bytes; a file that cannot be read is an error, never taken for a missing one."""
+        data = self._read(missing_ok=False)
+        assert data is not None
+        self.disk = data
+        return data
+
+    def _read(self, *, missing_ok: bool = True) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            if missing_ok:
+                return None
+            raise InputError(
+                f"the {self.what} is a link to a missing file", file=self.path, fix="restore it or point to it"
+            ) from None
+        except IsADirectoryError:
+            raise InputError(f"the {self.what} is a folder", file=self.path, fix="point to the CSV file") from None
+        except OSError as exc:
+            raise InputError(
+                f"the {self.what} cannot be read ({exc.strerror or type(exc).__name__})",
+                file=self.path,
+                fix="check its permissions; qualkit never writes over a file it could not read",
+            ) from None
+
+    def save(self, text: str, check=None) -> Path | None:
+        """Write *text* if it differs from the file (after *check(data)*, which may raise);
+        return the backup of the previous version, if one was made."""
+        data = text.encode("utf-8")
+        on_disk = self._read()
+        if on_disk is not None and self.disk is not None and on_disk != self.disk:
+            raise SafetyError(
+                f"the {self.what} changed on disk while qualkit was running",
+                file=self.path,
+                fix="run again: the file on disk was kept as it is, nothing was written over it",
+            )
+        if on_disk == data:
+            os.chmod(self.path, PRIVATE_MODE)
+            return None
+        if check is not None:
+            check(data)
+        backup = None
+        if on_disk is not None and not self.backed_up:
+            backup = backup_key(self.path, on_disk)
+            self.backed_up = True
+        atomic_write_text(self.path, text, private=True)
+        os.chmod(self.path, PRIVATE_MODE)
+        if self._read() != data:
+            raise SafetyError(
+                f"the {self.what} did not read back as written",
+                file=self.path,
+                fix=f"check the disk; the previous version is in {backup or 'the file as it was'}",
+            )
+        self.disk = data
+        return backup
 
 
 def parse_key(data: bytes, path: Path | None) -> list[KeyRow]:
@@ -471,17 +501,6 @@ def _check_rows(rows: list[KeyRow], path: Path | None) -> None:
                 line=r.line,
                 fix="give it a pseudonym that is nobody's real name (a replacement must never be a real name)",
             )
-
-
-def _read_if_exists(path: Path) -> bytes | None:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise InputError(
-            f"the key cannot be read ({exc.strerror or type(exc).__name__})", file=path, fix="check its permissions"
-        ) from None
 
 
 def backup_key(path: Path, data: bytes) -> Path:

@@ -139,11 +139,9 @@ def plan_export(
     if not Path(transcripts).is_dir():
         raise InputError("transcripts folder not found", file=transcripts, fix="check the path")
     check_key = None
-    redacted = out_folder / "transcripts" if out_folder is not None else None
+    redacted = settings.default_path("redacted")
     if not original and (redacted is None or not same_file(transcripts, redacted)):
-        check_key = settings.path(key, "redact.key")
-        if check_key is None and has_project:
-            check_key = settings.path(None, "private") / "redaction-key.csv"
+        check_key = settings.location(key, "redact.key")
         if check_key is None or not check_key.is_file():
             raise UsageError(
                 "--transcripts is not the redacted output, and there is no pseudonym key to check it against",
