@@ -430,7 +430,7 @@ def test_run_goes_on_past_a_damaged_docx_in_every_stage(tmp_path, docx_bytes, cl
     assert r.exit_code == 1
     assert "Traceback" not in r.output
     assert re.search(r"1 file\(s\) could not be processed: \S*b\.docx", _flat(r.output)), r.output
-    assert (root / "output" / "transcripts" / "a.txt").is_file()
+    assert (root / "output" / "transcripts" / "T001.txt").is_file()  # a.txt (new studies rename: redact.rename)
     segments = (root / "output" / "segments.csv").read_text(encoding="utf-8")
     # a redacted copy damaged later: the code stage says so and codes the rest
     (root / "output" / "transcripts" / "c.docx").write_bytes(billion_laughs(docx_bytes, "docProps/core.xml"))

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from ..choices import Style, values
 from ..errors import InputError, SafetyError
-from ..fsutil import PRIVATE_MODE, atomic_write_bytes, atomic_write_text
+from ..fsutil import PRIVATE_MODE, atomic_write_text
 from ..textnorm import fold, has_diacritics, is_vn_syllable
 from .lexicon import lexicon, phrase_key, tokens_of
 from .spans import LABELS
@@ -368,8 +368,13 @@ class PrivateFile:
         backup = None
         if on_disk is not None and not self.backed_up:
             backup = backup_key(self.path, on_disk)
-            self.backed_up = True
-        atomic_write_text(self.path, text, private=True)
+        try:
+            atomic_write_text(self.path, text, private=True)
+        except BaseException:
+            if backup is not None:  # the previous file is still in place: no copy of it is needed
+                backup.unlink(missing_ok=True)
+            raise
+        self.backed_up = self.backed_up or backup is not None
         os.chmod(self.path, PRIVATE_MODE)
         if self._read() != data:
             raise SafetyError(
@@ -513,13 +518,22 @@ def backup_key(path: Path, data: bytes) -> Path:
     os.chmod(folder, 0o700)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     stem = Path(path).stem
-    target = folder / f"{stem}.{stamp}.csv"
     n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{stem}.{stamp}-{n}.csv"
-    atomic_write_bytes(target, data, private=True)
-    os.chmod(target, PRIVATE_MODE)
+    while True:  # a new file of its own (never replacing anything), 0600 from the start
+        target = folder / (f"{stem}.{stamp}.csv" if n == 1 else f"{stem}.{stamp}-{n}.csv")
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+            break
+        except FileExistsError:
+            n += 1
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     old = sorted(folder.glob(f"{stem}.*.csv"), key=lambda p: (p.stat().st_mtime, p.name))
     for stale in old[:-KEEP_BACKUPS]:
         stale.unlink(missing_ok=True)
