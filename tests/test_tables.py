@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -427,14 +428,45 @@ def test_markdown_has_n_pct_cells_base_line_and_multi_response_note(data):
     )
     md = render_markdown(build_table(spec, segs, cases, cb))
     assert md.startswith("**Table 23. Family**")
-    assert "| Family experiences | Across a border | prostitution | No response | Total |" in md
-    assert "| Poor family | 1 (50.0%) | 1 (33.3%) | 0 (0.0%) | 2 (33.3%) |" in md
+    # print defaults: raw values capitalised, zeros as "–", no percentages on bases under 10
+    assert "| Family experiences | Across a border | Prostitution | No response | Total |" in md
+    assert "| Poor family | 1 | 1 | – | 2 |" in md
     assert "| **Total** | **2** | **3** | **1** | **6** |" in md
-    assert "Base: 6 children (Across a border 2, prostitution 3, No response 1)" in md
+    assert "Base: 6 children (Across a border 2, Prostitution 3, No response 1)" in md
+    assert "Percentages are not shown for a base of fewer than 10 children." in md
+    assert "– = none." in md
     assert "Multi-response" in md
     assert "Note: Fictional data." in md
+    shown = render_markdown(build_table(dataclasses.replace(spec, min_base=0, zeros="0", decimals=1), segs, cases, cb))
+    assert "| Poor family | 1 (50.0%) | 1 (33.3%) | 0 | 2 (33.3%) |" in shown
+    assert "(one decimal, rounded half up)" in shown and "= none" not in shown
+    whole = render_markdown(build_table(dataclasses.replace(spec, min_base=2, zeros=""), segs, cases, cb))
+    assert "| Poor family | 1 (50%) | 1 (33%) |  | 2 (33%) |" in whole  # base 1 < 2: counts only
+    assert "Percentages are not shown for columns of fewer than 2 children." in whole
     counts_only = render_markdown(build_table(family(), segs, cases, cb))
     assert "| Poor family | 2 |" in counts_only
+
+
+def test_all_zero_no_response_row_is_left_out_of_print_but_not_the_csv(data):
+    tmp, cb, cases = data
+    segs = segments(tmp, [seg(c, "family.poor_family") for c in ("c1", "c2", "c3", "c4", "c5", "c6")])
+    table = build_table(family(), segs, cases, cb)
+    assert "no_response" in table.rows and table.count("no_response") == 0
+    assert "No response" not in render_markdown(table)
+    assert "no_response,No response,0" in render_csv(table)
+    always = build_table(family(no_response="always"), segs, cases, cb)
+    assert "| No response | – |" in render_markdown(always)
+
+
+def test_base_line_names_filters_in_words_only_for_the_generic_unit(data):
+    _tmp, _cb, cases = data
+    generic = build_table(TableSpec(id="a", attribute="sex", where=["group != "]), None, cases, None)
+    assert generic.base_line().startswith("Base: 5 cases with a group")
+    assert "is given" not in generic.base_line()
+    named = build_table(
+        TableSpec(id="a", attribute="sex", where=["group != "], unit="child victims interviewed"), None, cases, None
+    )
+    assert named.base_line() == "Base: 5 child victims interviewed."
 
 
 def test_spec_file_loads_defaults_labels_and_filters(tmp_path):
@@ -521,11 +553,40 @@ def test_write_tables_xlsx_one_sheet_per_table_and_csv_folder(data):
     ws = wb["Table 23"]
     assert ws["A1"].value == "Table 23. Family"
     values = [[c.value for c in r] for r in ws.iter_rows()]
-    poor = next(r for r in values if r[0] == "family.poor_family")
-    assert poor[2] == 1 and poor[3] == pytest.approx(16.7)
+    poor = next(r for r in values if r[0] == "Poor family")
+    assert poor[1] == 1 and poor[2] == pytest.approx(16.7)
+    assert poor[-1] == "family.poor_family"  # the machine key is the last column
     written = write_tables(tables, tmp / "out" / "csv", "csv")
     assert [p.name for p in written] == ["fam.csv", "t9.csv"]
     assert written[1].read_text(encoding="utf-8").splitlines()[0] == "row,label,female,male,total"
+
+
+def test_xlsx_header_row_freeze_pane_widths_and_page_setup(data):
+    """The styled row is the header row, the freeze pane sits right under it (and after the label
+    column), headers have room for their longest word, and a sheet prints one page wide."""
+    from openpyxl import load_workbook
+
+    tmp, cb, cases = data
+    segs = segments(tmp, [seg("c1", "family.poor_family")])
+    spec = family(number="23", title="Family", caption="Family experiences.", percent=True, by="group")
+    [xlsx] = write_tables([build_table(spec, segs, cases, cb)], tmp / "tables.xlsx", "xlsx")
+    ws = load_workbook(xlsx)["Table 23"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "Family experiences")
+    hrow = header[0].row
+    assert all(c.font.b and c.fill.fgColor.rgb.endswith("DDDDDD") for c in header)
+    assert not any(c.font.b for c in ws[hrow - 1])  # the row above (blank) is plain
+    assert ws.freeze_panes == f"B{hrow + 1}"
+    heads = [c.value for c in header]
+    assert heads[-1] == "key" and ws.cell(row=hrow + 1, column=len(heads)).value == "family.poor_family"
+    for c in header[1:]:
+        longest = max(len(w) for w in str(c.value).split())
+        assert ws.column_dimensions[c.column_letter].width >= longest
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == f"${hrow}:${hrow}"
+    pct = ws.cell(row=hrow + 1, column=heads.index("Prostitution (%)") + 1)
+    assert pct.value == pytest.approx(33.3) and pct.number_format.startswith("0.0")
+    zero = ws.cell(row=hrow + 1, column=heads.index("Border") + 1)
+    assert zero.value == 0 and zero.number_format.endswith(';"–"')  # prints "–", stays a number
 
 
 def test_is_given_filter_when_every_case_has_a_value():

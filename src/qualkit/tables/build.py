@@ -82,6 +82,12 @@ def share_sentence(n: int, base: int, noun: str = "children", *, decimals: int =
     return f"{n} of the {base} {noun} ({shown} per cent)"
 
 
+def print_label(text: str) -> str:
+    """A value as a printed label: a raw value gets a capital first letter ("parent" -> "Parent")."""
+    s = str(text)
+    return s[:1].upper() + s[1:] if s[:1].islower() else s
+
+
 _NUM = r"\d+(?:\.\d+)?"
 _UNIT = r"(?:\s+(?P<unit>\S.*))?$"  # an optional trailing unit: "14 years", "10+ customers"
 _RANGE_RE = re.compile(rf"^(?P<a>{_NUM})\s*(?:-|–|—|to)\s*(?P<b>{_NUM}){_UNIT}", re.I)
@@ -168,14 +174,17 @@ class FrequencyTable:
         return str(hit.iloc[0]) if not hit.empty else row
 
     def base_line(self) -> str:
-        """ "Base: 51 children (Child prostitution 32, ...); where ...". Printed under md/terminal tables."""
+        """ "Base: 8 child victims interviewed (Child prostitution 4, ...)." Printed under md/terminal/Word tables.
+
+        The spec's ``unit`` says who is counted; only a table with the generic unit
+        ("cases") spells out its filters, in words ("cases with group = prostitution")."""
         unit = self.spec.unit
         text = f"Base: {self.n} {unit}"
+        if self.filters and unit == "cases":
+            text += " with " + " and ".join(describe_filter(f, plain=True) for f in self.filters)
         if self.columns:
-            parts = ", ".join(f"{self.column_labels[c]} {self.base[c]}" for c in self.columns)
+            parts = ", ".join(f"{print_label(self.column_labels[c])} {self.base[c]}" for c in self.columns)
             text += f" ({parts})"
-        if self.filters:
-            text += "; " + "; ".join(describe_filter(f) for f in self.filters)
         return text + "."
 
     def multi_response_note(self) -> str | None:

@@ -25,6 +25,12 @@ Filter = tuple[str, str, Any]
 
 OPERATORS = ("==", "!=", "in", "not in")
 CELLS = ("count", "n_pct")
+NO_RESPONSE_ROW = ("auto", "always")
+
+#: print defaults (md, terminal, Word): the reference report's convention
+DEFAULT_ZEROS = "–"  # a zero cell prints as an en dash
+DEFAULT_DECIMALS = 0  # "14 of the 32 children (44 per cent)"
+DEFAULT_MIN_BASE = 10  # no percentages for a column of fewer cases
 
 TABLE_KEYS = frozenset(
     {
@@ -46,6 +52,10 @@ TABLE_KEYS = frozenset(
         "subcodes",
         "row_header",
         "unit",
+        "zeros",
+        "decimals",
+        "min_base",
+        "no_response",
     }
 )
 FILE_KEYS = frozenset({"title", "description", "defaults", "labels", "headers", "tables"})
@@ -93,14 +103,22 @@ def normalize_filter(item: Any) -> Filter:
     raise UsageError(f"cannot read the filter {item!r}", fix="give (column, '==' or '!=', value) or 'column=value'")
 
 
-def describe_filter(flt: Filter) -> str:
+def describe_filter(flt: Filter, *, plain: bool = False) -> str:
+    """A filter in words for messages ("group is missing"); *plain*: for a base line ("no group")."""
     col, op, val = flt
+    name = col.replace("_", " ") if plain else col
     if op in ("in", "not in"):
         shown = ", ".join(v or "(missing)" for v in val)
-        return f"{col} {'is one of' if op == 'in' else 'is none of'} {shown}"
+        return (
+            f"{name} {'one of' if op == 'in' else 'none of'} {shown}"
+            if plain
+            else (f"{col} {'is one of' if op == 'in' else 'is none of'} {shown}")
+        )
     if val == "":
+        if plain:
+            return f"no {name}" if op == "==" else f"a {name}"
         return f"{col} {'is missing' if op == '==' else 'is given'}"
-    return f"{col} {'=' if op == '==' else '≠'} {val}"
+    return f"{name} {'=' if op == '==' else '≠'} {val}"
 
 
 @dataclass
@@ -130,6 +148,11 @@ class TableSpec:
     subcodes: bool = False  # theme tables: show sub-code rows under their parent code
     row_header: str | None = None  # heading of the label column (default: theme label / attribute)
     unit: str = "cases"  # plural noun for the base line ("children", "respondents")
+    # print options (md, terminal, Word annex; the CSV keeps every number)
+    zeros: str = DEFAULT_ZEROS  # how a zero count prints: "–", "" (blank) or "0"
+    decimals: int = DEFAULT_DECIMALS  # decimals of printed percentages: 0 or 1
+    min_base: int = DEFAULT_MIN_BASE  # columns with fewer cases print counts without percentages
+    no_response: str = "auto"  # "auto": the no-response row only when it is not all zero; "always"
     source: str | None = None  # spec file the table came from (for error messages)
     line: int | None = None
     lines: dict[str, int] = field(default_factory=dict)  # line of each key in the spec file
@@ -160,6 +183,28 @@ class TableSpec:
         self.notes = [str(n) for n in (self.notes or [])]
         self.labels = {str(k): str(v) for k, v in (self.labels or {}).items()}
         self.headers = {str(k): str(v) for k, v in (self.headers or {}).items()}
+        if self.decimals not in (0, 1):
+            raise UsageError(
+                f"table '{self.id}': decimals must be 0 or 1",
+                file=self.source,
+                line=self.lines.get("decimals", self.line),
+                fix="write decimals: 0 (44%) or decimals: 1 (43.8%)",
+            )
+        if isinstance(self.min_base, bool) or not isinstance(self.min_base, int) or self.min_base < 0:
+            raise UsageError(
+                f"table '{self.id}': min_base must be a whole number",
+                file=self.source,
+                line=self.lines.get("min_base", self.line),
+                fix="write min_base: 10 (no percentages for smaller columns) or min_base: 0 (always)",
+            )
+        if self.no_response not in NO_RESPONSE_ROW:
+            raise UsageError(
+                f"table '{self.id}': unknown no_response '{self.no_response}'",
+                file=self.source,
+                line=self.lines.get("no_response", self.line),
+                fix="write no_response: auto (left out when all zero) or no_response: always",
+            )
+        self.zeros = "" if self.zeros is None else str(self.zeros)
         if self.order is not None:
             self.order = [str(v).strip() for v in self.order]
         if self.by_order is not None:
@@ -212,6 +257,14 @@ def _where_from_yaml(node: YamlMap, key: str = "where") -> list[Filter]:
     return out
 
 
+def _zeros(node: YamlMap) -> str:
+    """The ``zeros`` text: short ("–", "" for blank, "0")."""
+    value = node.text("zeros", DEFAULT_ZEROS)
+    if len(value) > 3:
+        raise node.fail("'zeros' must be a short text", "zeros", 'write zeros: "–", zeros: "" (blank) or zeros: "0"')
+    return value
+
+
 #: keys whose value is one text (a number is read as text)
 _TEXT_KEYS = ("theme", "attribute", "by", "title", "caption", "row_header", "unit", "cells")
 
@@ -251,6 +304,10 @@ def _table_from_yaml(raw, *, path: Path | None, defaults: YamlMap, labels: dict,
             subcodes=pick("subcodes").flag("subcodes", False),
             row_header=texts["row_header"],
             unit=texts["unit"] or "cases",
+            zeros=_zeros(pick("zeros")),
+            decimals=pick("decimals").whole("decimals", DEFAULT_DECIMALS),
+            min_base=pick("min_base").whole("min_base", DEFAULT_MIN_BASE),
+            no_response=pick("no_response").choice("no_response", NO_RESPONSE_ROW, "auto"),
             source=str(path),
             line=line_of(raw),
             lines=dict(getattr(raw, "lines", {}) or {}),
