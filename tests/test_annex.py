@@ -127,13 +127,20 @@ sections:
 # --------------------------------------------------------------------------- tables
 
 
-def _number(text: str) -> tuple[int, float | None]:
-    m = re.fullmatch(r"(\d+)(?: \((\d+\.\d)%\))?", text.strip())
-    assert m, f"cell {text!r} is neither 'n' nor 'n (x%)'"
-    return int(m.group(1)), (float(m.group(2)) if m.group(2) else None)
+def _number(text: str, zeros: str = "–") -> tuple[int, int | None]:
+    if text.strip() == zeros:
+        return 0, None
+    m = re.fullmatch(r"(\d+)(?: \((\d+)%\))?", text.strip())
+    assert m, f"cell {text!r} is neither 'n' nor 'n (x%)' with a whole per cent"
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
 
 
 def test_table_cells_equal_the_tables_csv(tables_annex, tables_csv):
+    """Every printed cell against the tables command's CSV, with the print conventions: zeros
+    print as "–", whole per cents (half up) and none for a column of fewer than 10 children,
+    an all-zero no-response row left out."""
+    from qualkit.tables.build import percent
+
     _result, d = tables_annex
     for tid, caption, cells in (
         ("t23", "Table 23: Child victims – family experiences", "n_pct"),
@@ -143,22 +150,28 @@ def test_table_cells_equal_the_tables_csv(tables_annex, tables_csv):
         table = table_after_caption(d, caption)
         grid = cell_texts(table)
         expected = tables_csv[tid]
-        rows = list(expected)
-        assert len(grid) == 1 + len(rows)  # header + every row of the CSV, no_response and total included
         number_cols = [c for c in next(iter(expected.values())) if c not in ("row", "label") and not c.endswith(" %")]
+        rows = [
+            r
+            for r in expected
+            if r != "no_response" or any(int(expected[r][c]) for c in number_cols)  # all-zero: not printed
+        ]
+        assert len(grid) == 1 + len(rows)  # header + every printed row of the CSV, total included
+        base = {c: int(expected["total_cases"][c]) for c in number_cols}
         for i, row_id in enumerate(rows, start=1):
             assert grid[i][0].strip() == expected[row_id]["label"]
             for j, col in enumerate(number_cols, start=1):
-                n, pct = _number(grid[i][j])
+                n, pct = _number(grid[i][j], zeros="–" if row_id != "total_cases" else "")
                 assert n == int(expected[row_id][col]), (tid, row_id, col)
-                if cells == "n_pct" and row_id != "total_cases":
-                    assert pct == float(expected[row_id][col + " %"]), (tid, row_id, col)
+                if cells == "n_pct" and row_id != "total_cases" and n and base[col] >= 10:
+                    assert pct == percent(n, base[col], 0), (tid, row_id, col)
                 else:
                     assert pct is None
     # published figures, read from the Word table itself
     t23 = cell_texts(table_after_caption(d, "Table 23: Child victims – family experiences"))
     poor = next(r for r in t23 if r[0] == "Poor family")
-    assert poor[1:4] == ["21 (65.6%)", "4 (28.6%)", "3 (60.0%)"]
+    assert poor[1:5] == ["21 (66%)", "4 (29%)", "3", "28 (55%)"]
+    assert next(r for r in t23 if r[0] == "Rejected after pregnancy")[2:4] == ["–", "–"]
     assert t23[0] == [
         "Family experiences",
         "Child prostitution",
@@ -221,6 +234,74 @@ def test_charts_are_grayscale_with_hatches(tables_annex):
     from qualkit.annex.charts import GREYS, HATCHES
 
     assert len(set(GREYS[:3])) == 3 and len(set(HATCHES[:3])) == 3
+
+
+def test_chart_is_printable_and_carries_its_data(tables_annex):
+    """300 dpi at the printed size, drawn at that size (so its 8-9 pt text stays 8-9 pt), and the
+    data it draws in the picture's alternative text: only non-empty bars, each with its value."""
+    from PIL import Image
+
+    from qualkit.annex.charts import LABEL_PT, TEXT_PT, TICK_PT
+
+    _r, d = tables_annex
+    [shape] = d.inline_shapes
+    png = next(p for p in d.part.package.parts if p.content_type == "image/png").blob
+    img = Image.open(io.BytesIO(png))
+    printed_in = shape.width / 914400
+    assert img.width / printed_in >= 299.5
+    assert abs(img.width / 300 - printed_in) < 0.02  # drawn at its printed width: no scaling
+    assert min(LABEL_PT, TEXT_PT, TICK_PT) >= 8
+    alt = shape._inline.docPr.get("descr")
+    # a column of 5 children is too small for percentages: the chart draws counts
+    assert alt.startswith("Bar chart: Child victims – family experiences (Number of children). ")
+    # no empty slot: a group lists only the series it has, never a zero
+    items = dict(part.split(": ", 1) for part in alt.split(". ", 1)[1].rstrip(".").split("; "))
+    assert items["Poor family"] == "Child prostitution 21, Trafficked across a border 4, Trafficked inside Viet Nam 3"
+    assert items["Rejected after pregnancy"] == "Child prostitution 2"
+    assert not re.search(r"\b0\b", alt)
+
+
+def test_chart_data_draws_only_non_empty_bars():
+    from qualkit.annex.charts import ChartData, render_bar_chart
+
+    data = ChartData(["a", "b", "c"], ["x", "y"], [[2, 0, 0], [1, 3, 0]], unit="count")
+    assert data.bars() == [[(0, 2), (1, 1)], [(1, 3)], []]
+    assert data.alt_text().endswith("a: x 2, y 1; b: y 3; c: 0.")
+    assert render_bar_chart(data, width_cm=12)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_font_follows_the_document():
+    from matplotlib import font_manager
+
+    from qualkit.annex.charts import FONT_ALTERNATIVES, chart_font
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(FONT_ALTERNATIVES["arial"]):
+        pytest.skip("no Arial-compatible font installed")
+    assert chart_font("Arial") in FONT_ALTERNATIVES["arial"]
+
+
+def test_base_and_notes_follow_their_table_and_stay_with_it(tables_annex):
+    """Right after each table comes its base line; the table's last row keeps with it (Word's
+    keep-with-next), and a figure caption does not drag the next table along."""
+    _r, d = tables_annex
+    body = list(d.element.body.iterchildren())
+    checked = 0
+    for i, el in enumerate(body):
+        if el.tag != qn("w:tbl") or i + 1 >= len(body):
+            continue
+        nxt = body[i + 1]
+        text = "".join(t.text or "" for t in nxt.iter(qn("w:t")))
+        if not text.startswith("Base:"):
+            continue  # the codebook table is followed by its code count
+        checked += 1
+        last_row = el.findall(qn("w:tr"))[-1]
+        for p in last_row.iter(qn("w:p")):
+            keep = p.find(qn("w:pPr")).find(qn("w:keepNext"))
+            assert keep is not None and keep.get(qn("w:val")) in (None, "1", "true")
+    assert checked == 4
+    fig_caption = next(p for p in d.paragraphs if p.text.startswith("Figure 1:"))
+    assert fig_caption.paragraph_format.keep_with_next is False
 
 
 def test_codebook_annex_contents(tables_annex):

@@ -221,8 +221,8 @@ def _norm(text: str) -> str:
 
 
 def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> None:
-    from ..tables.build import TOTAL_CASES, build_table
-    from ..tables.render import display_grid, footer_lines
+    from ..tables.build import build_table
+    from ..tables.render import display_grid
     from .charts import chart_data, render_bar_chart
 
     for item in sec.tables:
@@ -230,7 +230,7 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
         for warning in table.warnings:
             inputs.warnings.append(f"table {item.spec.id}: {warning}")
         cells = item.cells or item.spec.effective_cells
-        headers, body, _footer = display_grid(table, cells)
+        headers, body, lines = display_grid(table, cells)
         title = item.spec.title or re.sub(
             r"^Table [^ ]+\. ", "", table.heading
         )  # untitled: 'Family experiences by group'
@@ -238,26 +238,19 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
         if item.spec.caption:
             w.paragraph(item.spec.caption, "Table Description", source=f"caption of table {item.spec.id}")
         ncols = len(headers)
-        shares, chars = column_needs(headers, body)
-        fraction = chars * 0.21 / (w.text_width / 360000)  # ~0.21 cm per character at 9 pt; EMU -> cm
+        shares, _chars = column_needs(headers, body)
         w.table(
             headers,
             body,
             source=f"table {item.spec.id}",
             widths=shares,
-            fraction=max(0.6, fraction),
             numeric=[False] + [True] * (ncols - 1),
-            total_row=table.rows[-1] == TOTAL_CASES,
+            total_row=True,
+            keep_with_next=bool(lines),  # the base line and notes stay with the table
         )
-        lines = footer_lines(table)
-        if cells != table.spec.effective_cells:
-            pct_line = "Percentages: share of the column total, one decimal, rounded half up."
-            lines = [x for x in lines if x != pct_line]
-            if cells == "n_pct":
-                lines.insert(2 if table.multi_response else 1, pct_line)
         for k, line in enumerate(lines):
             p = w.paragraph(line, "Table Note", source=f"notes of table {item.spec.id}")
-            p.paragraph_format.keep_with_next = item.chart is not None or k < len(lines) - 1
+            p.paragraph_format.keep_with_next = k < len(lines) - 1
         w.tables += 1
         if item.chart is not None:
             opts = item.chart
@@ -281,9 +274,17 @@ def _render_tables(w: Writer, sec: Section, inputs: Inputs, spec: AnnexSpec) -> 
             )
             for t in data.categories + data.series:
                 w.guard.check(t, f"chart of table {item.spec.id}")
-            w.paragraph("", "Normal", source="spacing")
-            w.picture(render_bar_chart(data, width_cm=opts.width_cm), opts.width_cm)
-            w.caption(spec.figure_caption, "Figure", str(w.figures), ctitle, source=f"chart of table {item.spec.id}")
+            width_cm = min(opts.width_cm, w.text_width / 360000)  # EMU -> cm: drawn at its printed width
+            png = render_bar_chart(data, width_cm=width_cm, font=w.body_font())
+            w.picture(png, width_cm, alt_text=data.alt_text(), space_before=True)
+            w.caption(
+                spec.figure_caption,
+                "Figure",
+                str(w.figures),
+                ctitle,
+                source=f"chart of table {item.spec.id}",
+                keep_with_next=False,
+            )
 
 
 def column_needs(headers: list[str], body: list[list[str]]) -> tuple[list[float], int]:

@@ -236,8 +236,9 @@ class Writer:
         sec = self.doc.sections[-1]
         return sec.page_width - sec.left_margin - sec.right_margin
 
-    def caption(self, fmt: str, kind: str, number: str, title: str, *, source: str):
-        """A caption paragraph: "Table 23: title", the number as a SEQ field when it is a whole number."""
+    def caption(self, fmt: str, kind: str, number: str, title: str, *, source: str, keep_with_next: bool = True):
+        """A caption paragraph: "Table 23: title", the number as a SEQ field when it is a whole number.
+        A caption above its table keeps with it; one below its figure does not (*keep_with_next*)."""
         text = fmt.replace("{number}", number).replace("{title}", title)
         self.guard.check(text, source)
         p = self.doc.add_paragraph()
@@ -253,7 +254,7 @@ class Writer:
                 p.add_run(after.replace("{title}", title))
         else:
             p.add_run(text)
-        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_with_next = keep_with_next
         self._direct_format(p, "Caption")
         self.blocks += 1
         return p
@@ -271,9 +272,11 @@ class Writer:
         bold_rows: Iterable[int] = (),
         band_rows: dict[int, str] | None = None,
         fraction: float = 1.0,
+        keep_with_next: bool = False,
     ):
         """A table with a repeated header row; *widths* are shares of the table width, which is
-        *fraction* of the text width."""
+        *fraction* of the text width. *keep_with_next*: the table's end stays on the page of the
+        paragraph that follows (its base line and notes)."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.oxml.ns import qn
@@ -351,7 +354,7 @@ class Writer:
         # no widow/orphan rows: the header stays with the first two rows, the last four rows stay
         # together (a table of up to six rows is kept whole); longer tables may break in between
         # and repeat their header row on the next page
-        keep_rows = {i for i in range(n_body - 1) if i < 2 or i >= n_body - 4}
+        keep_rows = {i for i in range(n_body if keep_with_next else n_body - 1) if i < 2 or i >= n_body - 4}
         r_index = 1
         data_i = 0
         band_rows = band_rows or {}
@@ -386,17 +389,35 @@ class Writer:
         self.blocks += 1
         return table
 
-    def picture(self, png: bytes, width_cm: float):
+    def picture(self, png: bytes, width_cm: float, *, alt_text: str = "", space_before: bool = False):
+        """A centred picture kept with its caption below; *alt_text* becomes its description (checked)."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Cm
+        from docx.shared import Cm, Pt
 
         width = min(Cm(width_cm), self.text_width)
-        self.doc.add_picture(io.BytesIO(png), width=width)
+        shape = self.doc.add_picture(io.BytesIO(png), width=width)
+        if alt_text:
+            self.guard.check(alt_text, "alternative text of a chart")
+            shape._inline.docPr.set("descr", alt_text)
         p = self.doc.paragraphs[-1]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.keep_with_next = True
+        if space_before:
+            p.paragraph_format.space_before = Pt(12)
         self.blocks += 1
         return p
+
+    def body_font(self) -> str | None:
+        """The font family of the document's Normal style (the template's), if it names one."""
+        try:
+            style = self.doc.styles["Normal"]
+        except KeyError:
+            return None
+        while style is not None:
+            if style.font.name:
+                return style.font.name
+            style = style.base_style
+        return None
 
 
 def _add_field(paragraph, instruction: str, shown: str) -> None:
