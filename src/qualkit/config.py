@@ -53,6 +53,9 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "model": Option(None, "name", "spaCy pipeline name (default: best installed English pipeline)"),
         "cases": Option("cases.csv", "path", "case attributes CSV"),
         "codebook": Option(None, "path", "codebook YAML"),
+        "scheduler": Option(
+            None, "name", "Dask scheduler for redact and code: tcp://HOST:8786, or local (default: none)"
+        ),
     },
     "redact": {
         "style": Option(Style.PSEUDONYM.value, "choice", "replacement style", values(Style), "redaction style"),
@@ -207,6 +210,7 @@ def redact_options(
     keep: Path | None = None,
     keep_countries: bool | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     rename: bool | None = None,
     skip_missing_lists: bool = False,
     **options: Any,
@@ -230,6 +234,7 @@ def redact_options(
         keep_file=keep_file,
         keep_countries=bool(s.value(keep_countries, "redact.keep_countries")),
         workers=int(s.value(workers, "redact.workers") or 1),
+        scheduler=s.value(scheduler, "scheduler"),
         cache_dir=s.default_path("cache"),
         labels=s.value(None, "redact.labels"),
         rename=bool(s.value(rename, "redact.rename")),

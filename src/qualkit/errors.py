@@ -29,6 +29,9 @@ class QualkitError(Exception):
         self.fix = fix
         super().__init__(self.message)
 
+    def __reduce__(self):  # errors travel back from worker processes: keep file, line and fix
+        return _rebuild, (type(self), self.what, self.file, self.line, self.fix)
+
     @property
     def where(self) -> str | None:
         if self.file is None:
@@ -46,6 +49,10 @@ class QualkitError(Exception):
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message
+
+
+def _rebuild(cls: type, what: str, file: str | None, line: int | None, fix: str | None) -> QualkitError:
+    return cls(what, file=file, line=line, fix=fix)
 
 
 class UsageError(QualkitError):

@@ -392,9 +392,15 @@ def run_project(
     on_progress: ProgressFn | None = None,
     settings: Settings | None = None,
     follow_links: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> RunSummary:
     """Run the study pipeline. *on_progress(stage, done, total)* reports progress.
-    Links in the transcripts folder that point outside it are refused unless *follow_links*."""
+    Links in the transcripts folder that point outside it are refused unless *follow_links*.
+
+    *workers* / *scheduler* (else ``redact.workers`` / ``scheduler:`` in qualkit.yaml) say where
+    redaction's detection and coding run (:mod:`qualkit.execution`); one pool or cluster serves
+    both stages, started only when a stage has work for it."""
     s = settings or load_settings(project)
     paths = ProjectPaths.from_settings(s)
     paths.follow_links = follow_links
@@ -424,16 +430,22 @@ def run_project(
     if stale:
         summary.notes.append(f"removed {len(stale)} temporary file(s) an interrupted earlier run had left")
     runners = {"redact": _stage_redact, "code": _stage_code, "tables": _stage_tables, "annex": _stage_annex}
-    for stage in STAGES:
-        if stage not in stages:
-            continue
-        result = runners[stage](s, paths, state, report)
-        summary.stages.append(result)
-        _save_state(paths.state, state)
+    from .execution import LazyExecutor
+
+    with LazyExecutor(int(s.value(workers, "redact.workers") or 1), s.value(scheduler, "scheduler")) as executor:
+        for stage in STAGES:
+            if stage not in stages:
+                continue
+            if stage in ("redact", "code"):
+                result = runners[stage](s, paths, state, report, executor=executor)
+            else:
+                result = runners[stage](s, paths, state, report)
+            summary.stages.append(result)
+            _save_state(paths.state, state)
     return summary
 
 
-def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn, executor=None) -> StageResult:
     from .redact import redact_corpus
 
     opts = redact_options(s, skip_missing_lists=True, follow_links=paths.follow_links)
@@ -444,6 +456,7 @@ def _stage_redact(s: Settings, paths: ProjectPaths, state: dict, report: Progres
         opts,
         report_path=paths.review_report,
         on_progress=lambda phase, done, total: report("redact", done, total),
+        executor=executor,
     )
     written = list(result.written) + ([Path(result.log_path)] if result.log_path else [])
     from .redact.docids import ids_path_for
@@ -502,7 +515,7 @@ def _remove_stale_copies(paths: ProjectPaths, previous: list[str], current: set[
     return removed
 
 
-def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn) -> StageResult:
+def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressFn, executor=None) -> StageResult:
     if paths.codebook is None or not paths.codebook.is_file():
         return StageResult("code", False, "skipped: no codebook (set 'codebook:' in qualkit.yaml)")
     from .coding.codebook import load_codebook
@@ -558,6 +571,7 @@ def _stage_code(s: Settings, paths: ProjectPaths, state: dict, report: ProgressF
         xlsx=bool(s.value(None, "code.xlsx")),
         recoded_documents=recoded,
         on_progress=lambda doc_id, done, total: report("code", done, total),
+        executor=executor,
     )
     merged, written = update.merge.rows, update.written
     state["code"] = {"fingerprint": fingerprint, "documents": hashes}

@@ -14,6 +14,8 @@ from .common import (
     FollowLinksOption,
     ModelOption,
     ProjectOption,
+    SchedulerOption,
+    WorkersOption,
     choice_option,
     err_console,
     info,
@@ -63,6 +65,8 @@ def code(
     ),
     model: Optional[str] = ModelOption,
     follow_links: bool = FollowLinksOption,
+    workers: Optional[int] = WorkersOption,
+    scheduler: Optional[str] = SchedulerOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Apply a codebook's rules to transcripts and write coded segments for review.
@@ -128,21 +132,29 @@ def code(
         for w in doc.warnings:
             warn(f"{doc.path}: {w}")
 
+    from ..execution import open_executor
     from ..nlp import load_pipeline
 
-    with progress("Loading model", None, enabled=err_console.is_terminal):
-        nlp = load_pipeline(model_name, "full")
-    with progress("Coding", len(docs)) as advance:
-        update = update_segments_file(
-            docs,
-            cb,
-            out_path,
-            unit=unit_value,
-            nlp=nlp,
-            xlsx=want_xlsx,
-            refresh=refresh,
-            on_progress=lambda _doc, _done, _total: advance(),
-        )
+    with open_executor(
+        int(settings.value(workers, "redact.workers") or 1), settings.value(scheduler, "scheduler")
+    ) as ex:
+        nlp = None
+        if ex.workers == 1:  # in this process; workers load their own
+            with progress("Loading model", None, enabled=err_console.is_terminal):
+                nlp = load_pipeline(model_name, "full")
+        with progress("Coding", len(docs)) as advance:
+            update = update_segments_file(
+                docs,
+                cb,
+                out_path,
+                unit=unit_value,
+                model=model_name,
+                nlp=nlp,
+                xlsx=want_xlsx,
+                refresh=refresh,
+                on_progress=lambda _doc, _done, _total: advance(),
+                executor=ex,
+            )
     merged, written, previous = update.merge, update.written, update.previous_file
     rows_count = update.suggestions
     report_review_merge(update, out_path)

@@ -60,6 +60,20 @@ ModelOption = typer.Option(
     None, "--model", "-m", help="spaCy pipeline (default: project file, else the best installed English pipeline)."
 )
 
+WorkersOption = typer.Option(
+    None,
+    "--workers",
+    "-j",
+    min=1,
+    help="Worker processes on this machine (each loads the model once); with --scheduler local, the cluster's size.",
+)
+SchedulerOption = typer.Option(
+    None,
+    "--scheduler",
+    help="Run on a Dask cluster: its scheduler address (tcp://HOST:8786), or 'local' for one on this machine. "
+    "Needs the 'cluster' extra. Default: 'scheduler:' in qualkit.yaml, else none.",
+)
+
 
 class QualkitGroup(TyperGroup):
     """Click group that reports QualkitError as one line and exits with its code.

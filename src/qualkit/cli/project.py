@@ -13,6 +13,8 @@ from .common import (
     FollowLinksOption,
     LineProgress,
     ProjectOption,
+    SchedulerOption,
+    WorkersOption,
     err_console,
     failed_files,
     out_console,
@@ -58,6 +60,8 @@ def run(
     ),
     force: bool = typer.Option(False, "--force", help="Ignore the run state and redo every stage."),
     follow_links: bool = FollowLinksOption,
+    workers: Optional[int] = WorkersOption,
+    scheduler: Optional[str] = SchedulerOption,
 ) -> None:
     """Run redact -> code -> tables -> annex on a study, incrementally.
 
@@ -98,6 +102,8 @@ def run(
             on_progress=on_progress,
             settings=settings,
             follow_links=follow_links,
+            workers=workers,
+            scheduler=scheduler,
         )
     for result in summary.stages:
         mark = "[green]✓[/]" if result.ran else "[dim]–[/]"

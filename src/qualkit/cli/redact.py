@@ -15,6 +15,8 @@ from .common import (
     LineProgress,
     ModelOption,
     ProjectOption,
+    SchedulerOption,
+    WorkersOption,
     choice_option,
     err_console,
     failed_files,
@@ -69,9 +71,8 @@ def redact(
         None, "--keep-countries/--redact-countries", help="Leave country names in place (default) or replace them too."
     ),
     model: Optional[str] = ModelOption,
-    workers: Optional[int] = typer.Option(
-        None, "--workers", "-j", min=1, help="Worker processes for detection (each loads the model once)."
-    ),
+    workers: Optional[int] = WorkersOption,
+    scheduler: Optional[str] = SchedulerOption,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Detect and count, write nothing but the private review report."
     ),
@@ -117,6 +118,7 @@ def redact(
         keep=keep,
         keep_countries=keep_countries,
         workers=workers,
+        scheduler=scheduler,
         dry_run=dry_run,
         follow_links=follow_links,
         rename=rename,

@@ -293,6 +293,7 @@ def code_documents(
     on_progress: ProgressFn | None = None,
     nlp=None,
     batch_size: int = 8,
+    executor=None,
 ) -> CodedRows:
     """Code *docs* with *codebook*'s rules; one spaCy pass per document.
 
@@ -300,6 +301,8 @@ def code_documents(
     theme, or the codebook's ``defaults:``) name none; None = the codebook's
     default, else sentence. *on_progress(document_id, done, total)* is called
     after each document. Returns :class:`CodedRows` (a list of CodedSegment).
+    With a parallel *executor* (:mod:`qualkit.execution`) each document is coded by a worker
+    that loads the pipeline once; the rows are the same, in the same order.
     """
     from ..errors import UsageError
     from .rules import compile_codebook
@@ -309,6 +312,8 @@ def code_documents(
         unit = ((codebook.defaults or {}).get("unit") if isinstance(codebook.defaults, dict) else None) or "sentence"
     if unit not in UNITS:
         raise UsageError(f"unknown coding unit '{unit}'", fix="use sentence, turn or paragraph")
+    if executor is not None and executor.workers > 1 and len(documents) > 1:
+        return _code_on(executor, documents, codebook, unit, model, on_progress)
     if nlp is None:
         from ..nlp import load_pipeline
 
@@ -321,6 +326,54 @@ def code_documents(
         out.extend(rows)
         out.texts[document.id] = document.text
         out.spans[document.id] = [(u.start, u.end) for u in units]
+        if on_progress is not None:
+            on_progress(document.id, done, total)
+    return out
+
+
+class _CodeSpec(tuple):
+    """(codebook, model, unit, token): what every coding task needs."""
+
+
+def _code_task(spec: _CodeSpec, document: Document) -> tuple[list[CodedSegment], list[tuple[int, int]]]:
+    """Code one document in a worker: the pipeline and the compiled rules are built once per process."""
+    from ..execution import worker_state
+    from ..nlp import load_pipeline
+    from .rules import compile_codebook
+
+    codebook, model, unit, token = spec
+
+    def build():
+        nlp = load_pipeline(model, "full")
+        return nlp, compile_codebook(codebook, nlp)
+
+    nlp, compiled = worker_state(token, build)
+    doc = nlp(_make_doc(nlp, document))
+    rows, units = code_parsed(document, doc, compiled, unit=unit)
+    return rows, [(u.start, u.end) for u in units]
+
+
+def _code_on(executor, documents: list[Document], codebook, unit: str, model, on_progress) -> CodedRows:
+    """:func:`code_documents` with one task per document on *executor*, rows put back in document order."""
+    from ..errors import QualkitError
+    from ..execution import in_order, token_of
+
+    spec = _CodeSpec((codebook, model, unit, token_of("code", codebook, model, unit)))
+    out = CodedRows()
+    total = len(documents)
+    outcomes = executor.run(_code_task, spec, enumerate(documents))
+    for done, oc in enumerate(in_order(outcomes, range(total)), start=1):
+        document = documents[oc.key]
+        if not oc.ok:
+            raise QualkitError(
+                f"cannot code this transcript: {oc.failed}",
+                file=document.path,
+                fix="check the file, or code without --scheduler/--workers to see the error",
+            )
+        rows, spans = oc.value
+        out.extend(rows)
+        out.texts[document.id] = document.text
+        out.spans[document.id] = spans
         if on_progress is not None:
             on_progress(document.id, done, total)
     return out

@@ -370,6 +370,7 @@ def update_segments_file(
     refresh: bool = False,
     recoded_documents: set[str] | None = None,
     on_progress: ProgressFn | None = None,
+    executor=None,
 ) -> SegmentsUpdate:
     """Code *docs* and merge the suggestions into the segments file *out_path*.
 
@@ -388,7 +389,7 @@ def update_segments_file(
     prev_path = previous_segments_file(out_path)
     reviewed = read_reviewed(out_path) if prev_path is not None else None
     previous = reviewed.rows if reviewed is not None else None
-    rows = code_documents(docs, codebook, unit=unit, model=model, nlp=nlp, on_progress=on_progress)
+    rows = code_documents(docs, codebook, unit=unit, model=model, nlp=nlp, on_progress=on_progress, executor=executor)
     log = read_suggestion_log(out_path) if previous is not None else None
     recoded = {d.id for d in docs} if recoded_documents is None else set(recoded_documents)
     merged = merge_segments(rows, previous, recoded_documents=recoded, refresh=refresh, suggested_before=log)

@@ -22,14 +22,15 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from ..documents import Turn
 from ..errors import InputError, QualkitError, SafetyError, UsageError
+from ..execution import Executor, LazyExecutor, SerialExecutor, open_executor, token_of, worker_state
 from ..fsutil import (
     StagedWrites,
     WriteError,
@@ -73,6 +74,8 @@ class RedactOptions:
     keep_file: Path | None = None
     keep_countries: bool = True
     workers: int = 1
+    #: Dask scheduler address, or "local" for a cluster on this machine (None: --workers decides)
+    scheduler: str | None = None
     dry_run: bool = False
     cache_dir: Path | None = None
     #: labels to replace (None = all of LABELS)
@@ -242,11 +245,17 @@ def load_keep(path: Path | None) -> frozenset[str]:
 class Detector:
     """Everything that finds spans in one document; loads the model lazily, once."""
 
-    def __init__(self, opts: RedactOptions) -> None:
+    def __init__(
+        self,
+        opts: RedactOptions,
+        names: list[tuple[str, str, bool]] | None = None,
+        keep: frozenset[str] | None = None,
+    ) -> None:
         self.opts = opts
         self.rules = RuleDetector()
-        self.names = load_names(opts.names_file, self.rules)
-        self.keep = load_keep(opts.keep_file)
+        # a worker gets the lists the client read (it may not see the client's files)
+        self.names = load_names(opts.names_file, self.rules) if names is None else names
+        self.keep = load_keep(opts.keep_file) if keep is None else keep
         self.labels = frozenset(opts.labels) if opts.labels else frozenset(LABELS)
         self.names_index = PhraseIndex()
         for text, label, given in self.names:
@@ -388,6 +397,8 @@ class Pass1Doc:
     cached: bool = False
     #: (original text, label, detector) of each span: kept in memory only, for study-wide propagation
     originals: list[tuple[str, str, str]] = field(default_factory=list)
+    #: NER spans a worker computed, for the client to put in the detection cache
+    fresh: list[tuple[int, int, str, str]] | None = None
 
 
 class _Cache:
@@ -557,24 +568,83 @@ def _pass1_stream(
     flush_side()
 
 
-# worker processes ---------------------------------------------------------------------------
-_worker_det: Detector | None = None
-_worker_cache: _Cache | None = None
+# detection tasks (worker processes, cluster workers) -------------------------------------------
+class DetectSpec(NamedTuple):
+    """What every detection task needs: sent once per worker, the detector built once per process."""
+
+    opts: RedactOptions  # without paths: the lists below are what the client read
+    names: list[tuple[str, str, bool]]
+    keep: frozenset[str]
+    token: str
 
 
-def _worker_init(opts: RedactOptions, model_id: str) -> None:
-    global _worker_det, _worker_cache
-    _worker_det = Detector(opts)
-    if opts.use_ner:
-        _ = _worker_det.nlp
-    _worker_cache = _Cache(opts.cache_dir, model_id, opts.settings_hash())
+class DetectItem(NamedTuple):
+    """One document to detect in: where it is (or its bytes), and the cached NER spans the client found."""
+
+    index: int
+    path: str
+    rel: str
+    sha: str
+    cached: list[tuple[int, int, str, str]] | None
+    data: bytes | None
 
 
-def _worker_run(batch: list[tuple[int, Path, Path]]) -> list[Pass1Doc]:
-    assert _worker_det is not None and _worker_cache is not None
-    out: list[Pass1Doc] = []
-    _pass1_stream(_worker_det, [(i, InputFile(p, r)) for i, p, r in batch], _worker_cache, out.append)
-    return out
+class _TaskCache:
+    """The detection cache as a worker sees it: what the client found in it, and what is new."""
+
+    def __init__(self, cached: list[tuple[int, int, str, str]] | None) -> None:
+        self.cached = cached
+        self.fresh: list[tuple[int, int, str, str]] | None = None
+
+    def get(self, sha: str) -> list[tuple[int, int, str, str]] | None:
+        return self.cached
+
+    def put(self, sha: str, spans: list[Span]) -> None:
+        self.fresh = [(s.start, s.end, s.label, s.detector) for s in spans]
+
+
+_TASK_LOCK = threading.Lock()  # one document at a time per process (spaCy is not thread-safe)
+
+
+def detect_spec(det: Detector) -> DetectSpec:
+    """The picklable description of *det* that detection tasks rebuild it from."""
+    from dataclasses import replace
+
+    opts = replace(det.opts, names_file=None, keep_file=None, cache_dir=None, scheduler=None, workers=1)
+    return DetectSpec(opts, det.names, det.keep, token_of("detect", opts, det.names, sorted(det.keep)))
+
+
+def _detect_task(spec: DetectSpec, item: DetectItem) -> Pass1Doc:
+    """Pass 1 on one document, in a worker: its spans, originals and words (and NER spans to cache)."""
+    with _TASK_LOCK:
+        det = worker_state(spec.token, lambda: Detector(spec.opts, spec.names, spec.keep))
+        cache = _TaskCache(item.cached)
+        out: list[Pass1Doc] = []
+        with _local_copy(item) as local:
+            _pass1_stream(det, [(item.index, InputFile(local, Path(item.rel)))], cache, out.append)
+    rec = out[0]
+    rec.path = Path(item.path)
+    if rec.error is not None and item.data is not None:  # name the client's file, not the worker's copy
+        err = rec.error
+        rec.error = type(err)(err.what, file=item.path, line=err.line, fix=err.fix)
+    rec.fresh = cache.fresh
+    return rec
+
+
+@contextlib.contextmanager
+def _local_copy(item: DetectItem) -> Iterator[Path]:
+    """The document as a local file: its path, or the bytes the client sent in a private temp folder."""
+    if item.data is None:
+        yield Path(item.path)
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qualkit-") as tmp:  # created 0700
+        local = Path(tmp) / Path(item.rel).name
+        fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(item.data)
+        yield local
 
 
 # --- the corpus ---------------------------------------------------------------------------------------
@@ -782,8 +852,14 @@ def redact_corpus(
     opts: RedactOptions | None = None,
     report_path: Path | None = None,
     on_progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> RedactResult:
-    """Redact every transcript under *inputs* into *output_dir* (see module docs)."""
+    """Redact every transcript under *inputs* into *output_dir* (see module docs).
+
+    Detection runs on *executor* (default: the one ``opts.workers`` / ``opts.scheduler`` ask for,
+    closed at the end); the key, the log, the review report and the redacted copies are written
+    here, in document order, so they are the same bytes whatever runs the detection.
+    """
     opts = opts or RedactOptions()
     if opts.style not in STYLES:
         raise UsageError(f"unknown style '{opts.style}'", fix="use tag, pseudonym or category")
@@ -823,7 +899,10 @@ def redact_corpus(
     if report_path is not None:
         result.stale_temps += len(remove_stale_temps(Path(report_path).parent, recursive=False))
 
-    records, vocab = _detect_all(det, files, model_id, progress)
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(open_executor(opts.workers, opts.scheduler))
+        records, vocab = _detect_all(det, files, model_id, progress, executor)
     replacer = Replacer(det, key, _study_index(det, key, records, vocab))
     if ids is not None:  # neutral ids, stable across runs: saved with the key, before the outputs
         ids.assign(f.rel.as_posix() for _i, f in files)
@@ -873,10 +952,14 @@ def _list_inputs(
 
 
 def _detect_all(
-    det: Detector, files: list[tuple[int, InputFile]], model_id: str, progress: ProgressCallback
+    det: Detector,
+    files: list[tuple[int, InputFile]],
+    model_id: str,
+    progress: ProgressCallback,
+    executor: Executor | None = None,
 ) -> tuple[dict[int, Pass1Doc], set[str]]:
-    """Pass 1 over *files* (in worker processes when asked): the records by index and the study's
-    capitalised words."""
+    """Pass 1 over *files* (one task per document on *executor*, or one stream in this process): the
+    records by index and the study's capitalised words."""
     opts = det.opts
     total = len(files)
     records: dict[int, Pass1Doc] = {}
@@ -890,18 +973,46 @@ def _detect_all(
         progress("detect", len(records), total)
 
     cache = _Cache(opts.cache_dir, model_id, opts.settings_hash())
-    workers = max(1, int(opts.workers or 1))
-    if workers > 1 and len(files) > 1:
-        size = max(1, min(16, len(files) // (workers * 4) or 1))
-        plain = [(i, Path(f.path), Path(f.rel)) for i, f in files]  # InputFile does not pickle
-        batches = [plain[i : i + size] for i in range(0, len(plain), size)]
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(opts, model_id)) as pool:
-            for recs in pool.map(_worker_run, batches):
-                for rec in recs:
-                    collect(rec)
-    else:
+    if isinstance(executor, LazyExecutor):
+        executor = executor.real
+    if executor is None or isinstance(executor, SerialExecutor) or len(files) < 2:
         _pass1_stream(det, files, cache, collect, lambda part: progress("detect", len(records) + part, total))
+        return records, vocab
+    spec = detect_spec(det)
+    send = not executor.sees(files[0][1].path)
+    paths = {i: f for i, f in files}
+    for oc in executor.run(_detect_task, spec, _detect_items(files, cache, opts.use_ner, send)):
+        if oc.ok:
+            rec = oc.value
+            if rec.fresh is not None:
+                cache.put(rec.sha, [Span(*x) for x in rec.fresh])
+                rec.fresh = None
+        else:
+            inp = paths[oc.key]
+            rec = Pass1Doc(oc.key, inp.path, inp.rel)
+            rec.error = QualkitError(
+                f"cannot redact this transcript: {oc.failed}",
+                file=inp.path,
+                fix="check the file (open it, save it again as .txt or .docx); the other transcripts went on",
+            )
+        collect(rec)
     return records, vocab
+
+
+def _detect_items(
+    files: list[tuple[int, InputFile]], cache: _Cache, use_ner: bool, send: bool
+) -> Iterator[tuple[int, DetectItem]]:
+    """The detection task of each document, made as the executor asks for them: the client looks
+    in the detection cache first (a hit spares the worker the NER), and reads the bytes only when
+    the workers cannot see the file."""
+    for i, inp in files:
+        try:
+            sha = file_sha256(inp.path)
+            data = Path(inp.path).read_bytes() if send else None
+        except OSError:
+            sha, data = "", None  # the worker reports the unreadable file
+        cached = cache.get(sha) if use_ner and sha else None
+        yield i, DetectItem(i, str(inp.path), Path(inp.rel).as_posix(), sha, cached, data)
 
 
 def _study_index(det: Detector, key: RedactionKey, records: dict[int, Pass1Doc], vocab: set[str]) -> PhraseIndex:
