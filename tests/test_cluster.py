@@ -213,13 +213,17 @@ def test_an_unreachable_scheduler_is_one_clear_error(cli, tmp_path, monkeypatch)
     assert not (tmp_path / "out").exists()
 
 
-def test_scheduler_comes_from_the_project_file(tmp_path):
-    from qualkit.config import load_settings
+def test_scheduler_comes_from_the_project_file_and_the_command_line_wins(tmp_path):
+    from qualkit.config import load_settings, redact_options
+    from qualkit.errors import ConfigError
 
     (tmp_path / "qualkit.yaml").write_text("scheduler: tcp://10.1.2.3:8786\n", encoding="utf-8")
     s = load_settings(tmp_path)
-    assert s.pick(None, "scheduler") == "tcp://10.1.2.3:8786"
-    assert s.pick("local", "scheduler") == "local"
+    assert redact_options(s).scheduler == "tcp://10.1.2.3:8786"
+    assert redact_options(s, scheduler="local").scheduler == "local"
+    (tmp_path / "qualkit.yaml").write_text("scheduler: 8786\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="scheduler"):
+        load_settings(tmp_path)
 
 
 def _square(_shared, k):
