@@ -169,3 +169,102 @@ def test_annex_guard_reads_junk_key_entries_as_the_names_they_are(tmp_path):
     guard = LeakGuard(read_key_identifiers(key))
     assert guard.find("Ng said uyen; Tr and Ma are syllables.") == []
     assert len(guard.find("Mai and Trần Văn An")) == 2
+
+
+# --- 2. a name found once goes everywhere it is used as a name ---------------------------------
+
+
+def test_a_name_is_replaced_at_line_and_sentence_starts_in_capitals_and_possessive(tmp_path):
+    out, _key, _res = _redact(
+        tmp_path,
+        {
+            "int01.txt": "Note: Minh is a 15 year old girl. Minh was sold to a karaoke bar.\n",
+            "int02.txt": "Minh cried.\nMINH left. Minh's mother came; later minh's friend too.\n",
+        },
+    )
+    for name, text in out.items():
+        assert "minh" not in _letters(text), (name, text)
+
+
+def test_a_title_before_a_name_that_is_also_a_word(tmp_path):
+    out, _key, _res = _redact(
+        tmp_path,
+        {
+            "int01.txt": "Respondent: I talked to Mr Sang and Ms My yesterday. Hôm qua chị My đến. Dr Will came.\n",
+            "int02.txt": "Respondent: Later I saw Sang again, and My said no. My mother cried. SANG left.\n",
+        },
+    )
+    assert out["int01.txt"] == (
+        "Respondent: I talked to Mr [PERSON 1] and Ms [PERSON 2] yesterday. Hôm qua chị [PERSON 2] đến. "
+        "Dr [PERSON 3] came.\n"
+    )
+    # used as names inside a sentence and in capitals; "My mother" at a sentence start is the word
+    assert out["int02.txt"] == (
+        "Respondent: Later I saw [PERSON 1] again, and [PERSON 2] said no. My mother cried. [PERSON 1] left.\n"
+    )
+
+
+def test_lower_case_names_where_they_are_used_as_names(tmp_path):
+    out, _key, res = _redact(
+        tmp_path,
+        {
+            "int01.txt": "Respondent: Nguyễn Thị Mai came with Duyên.\n",
+            "int02.txt": "Respondent: Later mai's sister came, and chị mai cried.\n",
+            "int03.txt": "ok so duyen and mai went to the market\n",
+            "int04.txt": "Respondent: Ngày mai tôi đi. My friend went too.\n",
+        },
+    )
+    assert "mai" not in _letters(out["int02.txt"])
+    assert out["int03.txt"] == "ok so [PERSON 2] and [PERSON 3] went to the market\n"
+    # "mai" (tomorrow) in ordinary text stays, and the review report lists it for a human
+    assert out["int04.txt"] == "Respondent: Ngày mai tôi đi. My friend went too.\n"
+    report = (tmp_path / "private" / "review.html").read_text(encoding="utf-8")
+    assert report.count('<mark class="LEFT" title=') == 1 and ">mai</mark>" in report
+    assert "1 occurrence(s) of words that are names or places elsewhere" in report
+
+
+def test_the_given_name_of_a_full_name_is_found_alone_even_if_it_is_a_word(tmp_path):
+    out, key, _res = _redact(
+        tmp_path,
+        {"int01.txt": "Respondent: Nguyễn Văn Sang came. Later Sang left with anh Sang.\n"},
+    )
+    assert "sang" not in _letters(out["int01.txt"]), out["int01.txt"]
+    # and the audit finds it alone, as redaction would
+    folder = tmp_path / "out"
+    (folder / "int02.txt").write_text("Then I met Sang again.\n", encoding="utf-8")
+    assert len(audit_output(folder, key, use_ner=False, fresh=False).key_leaks) == 1
+
+
+def test_lower_case_names_in_a_turn_typed_without_capitals_after_a_speaker_label(tmp_path):
+    out, _key, _res = _redact(
+        tmp_path,
+        {"int01.txt": "Respondent: Duyên came.\n", "int02.txt": "R: ok so duyen went to the market\nR: bông hoa\n"},
+    )
+    assert out["int02.txt"] == "R: ok so [PERSON 1] went to the market\nR: bông hoa\n"
+
+
+def test_names_that_are_vietnamese_words_stay_words_where_they_are_words(tmp_path):
+    """Precision: kinship terms are also pronouns, and Vietnamese typed without capitals is
+    full of syllables that are names elsewhere."""
+    out, _key, _res = _redact(
+        tmp_path,
+        {
+            "int01.txt": "Respondent: Chị Mai, anh An, cô Hoa and em Học came. Minh too.\n",
+            "int02.txt": "Respondent: Em học lớp 9. Chị an cơm chưa? Mai em đi.\n",
+            "int03.txt": "R: ngay mai minh di cho voi chi hoa\n",
+        },
+    )
+    assert "mai" not in _letters(out["int01.txt"]) and "hoc" not in _letters(out["int01.txt"])
+    assert out["int02.txt"] == "Respondent: Em học lớp 9. Chị an cơm chưa? [PERSON 1] em đi.\n"
+    assert out["int03.txt"] == "R: ngay mai minh di cho voi chi hoa\n"
+
+
+def test_a_name_that_is_an_english_word_is_left_as_the_word(tmp_path):
+    out, _key, _res = _redact(
+        tmp_path,
+        {
+            "int01.txt": "Respondent: Nguyễn Văn Sơn and Lê Văn Long came.\n",
+            "int02.txt": "Mother: call my son's number. It was a long day. Long ago, I sang.\n",
+        },
+    )
+    assert out["int02.txt"] == "Mother: call my son's number. It was a long day. Long ago, I sang.\n"

@@ -15,6 +15,7 @@ Two passes, streaming (the corpus is never held in memory):
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import dataclasses
@@ -47,8 +48,8 @@ from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
 from .docids import DocumentIds, ids_path_for
 from .key import STYLES, RedactionKey
-from .lexicon import is_common_word, phrase_key, tokens_of
-from .phrases import Entry, PhraseIndex, TokenView
+from .lexicon import phrase_key, tokens_of
+from .phrases import NAME, Entry, PhraseIndex, TokenView, word_usage
 from .spans import LABELS, Span, apply_keep, merge_spans, trim
 
 if TYPE_CHECKING:
@@ -266,10 +267,10 @@ class Detector:
             self.names_index.add(toks, Entry(label, "names-list" if given else "names-guess"))
             title = self.leading_title(text)
             if title and label == "PERSON" and len(toks) > 1:  # "anh Quang": also "Quang" on its own
-                self.names_index.add(tuple(toks[1:]), Entry(label, "names-part", title_case=True))
+                self.names_index.add(*_part_entry(tuple(toks[1:]), label, "names-part"))
             if label == "PERSON" and len(toks) > 1:
                 for part in self.name_components(text, toks):
-                    self.names_index.add((part,), Entry("PERSON", "names-part", title_case=True))
+                    self.names_index.add(*_part_entry((part,), "PERSON", "names-part"))
         self._nlp = None
 
     # -- model -----------------------------------------------------------------------
@@ -290,7 +291,9 @@ class Detector:
     # -- helpers ---------------------------------------------------------------------
     def name_components(self, text: str, toks: list[str] | None = None) -> list[str]:
         """Parts of a multi-word person name that identify on their own: the given name of a
-        Vietnamese name ("Ngô Minh Khoa" -> "Khoa"), the first and last names of others."""
+        Vietnamese name ("Ngô Minh Khoa" -> "Khoa", "Nguyễn Văn Sang" -> "Sang": found where it
+        is used as a name, see :func:`~qualkit.redact.phrases.name_use`), the first and last
+        names of others that are no ordinary words."""
         from .key import _looks_vietnamese
 
         lex = self.rules.lex
@@ -307,11 +310,10 @@ class Detector:
                 and not (vietnamese and t in lex.given)  # "Mai" of "Nguyễn Thị Mai" is her given name
                 or t in lex.middles
                 and t not in lex.given
-                or t in lex.stop
-                or t in lex.generic
                 or t in lex.titles
-                or t in lex.ambiguous
                 or t in lex.countries
+                or not vietnamese
+                and (t in lex.stop or t in lex.generic or t in lex.ambiguous or t in lex.common_words)
             ):
                 continue
             if self.rules.gaz_index.get((t,)) is not None:
@@ -337,19 +339,25 @@ class Detector:
 
     def finish(self, text: str, spans: Iterable[Span]) -> list[Span]:
         """Trim, merge, apply the keep list and the label filter."""
-        spans = list(spans)
-        for k, sp in enumerate(spans):
+        merged = merge_spans(self._trimmed(text, spans))
+        extra = self.rules.expand_lists(text, merged)
+        if extra:  # list items lose their titles too ("Mr Long and Mrs Hoa")
+            merged = merge_spans(merged + self._trimmed(text, extra))
+        kept = apply_keep(text, merged, self.keep, self.opts.keep_countries)
+        return [s for s in kept if s.label in self.labels]
+
+    def _trimmed(self, text: str, spans: Iterable[Span]) -> list[Span]:
+        """Spans without surrounding punctuation and, for names, a leading title ("Mr", "chị")."""
+        out = []
+        for sp in spans:
             if sp.label == "PERSON" and sp.detector not in ("ner", "title"):
                 n = self.leading_title(text[sp.start : sp.end])
                 if n and sp.start + n < sp.end:
-                    spans[k] = Span(sp.start + n, sp.end, sp.label, sp.detector)
-        trimmed = [t for t in (trim(text, s) for s in spans) if t is not None]
-        merged = merge_spans(trimmed)
-        extra = self.rules.expand_lists(text, merged)
-        if extra:
-            merged = merge_spans(merged + extra)
-        kept = apply_keep(text, merged, self.keep, self.opts.keep_countries)
-        return [s for s in kept if s.label in self.labels]
+                    sp = Span(sp.start + n, sp.end, sp.label, sp.detector)
+            t = trim(text, sp)
+            if t is not None:
+                out.append(t)
+        return out
 
     def rule_spans(self, text: str, turns=None, view: TokenView | None = None) -> list[Span]:
         view = view or TokenView(text)
@@ -717,13 +725,27 @@ class Replacer:
         self.index = index
         self._memo: dict[tuple[str, str], str] = {}
 
-    def spans_for(self, text: str, base: list[Span], view: TokenView | None = None) -> list[Span]:
-        """*base* spans of a (cleaned) text with every study identifier found in it, finished."""
+    def spans_for(
+        self, text: str, base: list[Span], view: TokenView | None = None, left: list[tuple[int, int]] | None = None
+    ) -> list[Span]:
+        """*base* spans of a (cleaned) text with every study identifier found in it, finished.
+        *left* receives the occurrences of study identifiers left on purpose as ordinary words
+        ("ngày mai" when Mai is a name; "My mother" at a sentence start when My is one)."""
         spans = list(base)
+        skipped: list[tuple[int, int]] = []
         for a, v in [(0, view)] if view is not None else segment_views(text):
-            for i, k, entry in self.index.finditer(v):
+            words: list[int] | None = [] if left is not None else None
+            for i, k, entry in self.index.finditer(v, words):
                 spans.append(Span(v.starts[i] + a, v.ends[k - 1] + a, entry.label, entry.source))
-        return self.det.finish(text, spans)
+            skipped += [(v.starts[i] + a, v.ends[i] + a) for i in words or ()]
+        final = self.det.finish(text, spans)
+        if left is not None and skipped:
+            starts = [sp.start for sp in final]
+            for a, b in skipped:
+                k = bisect.bisect_right(starts, a) - 1
+                if not (0 <= k and final[k].end > a or k + 1 < len(final) and final[k + 1].start < b):
+                    left.append((a, b))  # not replaced as part of something else
+        return final
 
     def items(self, cleaned: Cleaned, spans: list[Span], document: str) -> list[Item]:
         """The replacement of each span of the cleaned text, from the key (new originals are added
@@ -738,11 +760,15 @@ class Replacer:
             out.append(Item(a, b, entry.label, entry.replacement_for(self.key.style), s.detector))
         return out
 
-    def document_items(self, text: str, base: Iterable[tuple], document: str) -> list[Item]:
-        """The replacements in a document's *text* given the spans pass 1 found (cleaned offsets)."""
+    def document_items(
+        self, text: str, base: Iterable[tuple], document: str
+    ) -> tuple[list[Item], list[tuple[int, int]]]:
+        """The replacements in a document's *text* given the spans pass 1 found (cleaned offsets),
+        and the words left as ordinary words on purpose (original offsets, for the review report)."""
         cl = clean(text)
-        spans = self.spans_for(cl.text, [Span(*s) for s in base])
-        return self.items(cl, spans, document)
+        left: list[tuple[int, int]] = []
+        spans = self.spans_for(cl.text, [Span(*s) for s in base], None, left)
+        return self.items(cl, spans, document), [cl.span(a, b, widen=False) for a, b in left]
 
     def redact_string(self, text: str, document: str) -> str:
         """Redact a string that is not part of the document body (headers, comments, properties...)."""
@@ -788,20 +814,32 @@ MAX_PROPAGATED_TOKENS = 16  # longer than any name, address or facility name
 def _propagation_entry(original: str, label: str, source: str) -> tuple[tuple[str, ...], Entry] | None:
     """How an identifier found once is looked for everywhere.
 
-    Longer names match in any case; a single word only where it is capitalised;
-    a single word that folds to an English or very common word ("Mỷ" -> "my",
-    "Long", "Grade") only as written with its accents, or not at all.
+    Longer names match in any case. A single word matches where it is used as a name
+    (:func:`~qualkit.redact.phrases.name_use`): a name that is no ordinary word wherever it is
+    capitalised and in name positions in lower case ("mai's sister", "chị mai", text typed
+    without capitals); a name that is also an ordinary word ("Sang", "My") only in name
+    positions ("Mr Sang", "Ms My", inside a sentence) or as written with its accents ("Mỷ").
     """
     toks = tuple(tokens_of(original))
     if not toks or len(toks) > MAX_PROPAGATED_TOKENS:
         return None  # a very long "identifier" is a detection gone wrong: replaced where found, not sought everywhere
-    single_word = len(toks) == 1 and toks[0].isalpha()
-    if single_word:
-        if is_common_word(toks[0]):
-            if not has_diacritics(original):
-                return None
-            return toks, Entry(label, source, title_case=True, exact=original.strip().lower())
-    return toks, Entry(label, source, title_case=single_word)
+    if len(toks) == 1 and toks[0].isalpha():
+        return _part_entry(toks, label, source, original)
+    return toks, Entry(label, source)
+
+
+def _part_entry(
+    toks: tuple[str, ...], label: str, source: str, original: str | None = None
+) -> tuple[tuple[str, ...], Entry]:
+    """The look-up entry of a one-word identifier (matched where used as a name), or of a
+    shorter part of a name (matched where every word is capitalised)."""
+    if len(toks) > 1:
+        return toks, Entry(label, source, title_case=True)
+    usage = word_usage(toks[0])
+    exact = None
+    if original is not None and usage != NAME and has_diacritics(original):
+        exact = clean(original).text.strip().lower()  # "Mỷ" as written is a name wherever it stands
+    return toks, Entry(label, source, exact=exact, usage=usage)
 
 
 def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, str]]) -> PhraseIndex:
@@ -832,14 +870,8 @@ def build_index(det: Detector, key: RedactionKey, found: dict[str, tuple[str, st
         if got and k not in det.keep:
             index.add(*got)
     for part, label in derived.items():
-        if (
-            part not in det.keep
-            and part not in lex.countries
-            and part not in lex.common_words
-            and part not in lex.generic
-            and part not in lex.ambiguous
-        ):
-            index.add((part,), Entry(label, "derived", title_case=True))
+        if part not in det.keep and part not in lex.countries:
+            index.add(*_part_entry((part,), label, "derived"))
     for phrase, entry in det.names_index.phrases.items():
         index.add(phrase, entry, replace=True)
     return index
@@ -1133,7 +1165,7 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
     replacer, result = sink.replacer, sink.result
     doc = read_document(rec.path, rel=rec.rel)
     rel = rec.rel.as_posix()
-    items = replacer.document_items(doc.text, rec.spans, rel)
+    items, left = replacer.document_items(doc.text, rec.spans, rel)
     out_rel = sink.ids.neutral_path(rel) if sink.ids is not None else rec.rel
     if sink.write is not None and sink.log is not None:
         out_path = sink.output_dir / out_rel  # the writer refuses to overwrite its input
@@ -1153,7 +1185,7 @@ def _write_one(rec: Pass1Doc, sink: _Sink) -> bool:
             )
             shift += len(rep) - (e - s)
     if sink.report is not None:
-        sink.report.add(rel, doc.text, items)
+        sink.report.add(rel, doc.text, items, left)
     for it in items:
         result.by_label[it.label] += 1
         result.by_detector[it.detector] += 1

@@ -37,6 +37,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 pre{white-space:pre-wrap;word-wrap:break-word;font:14px/1.6 ui-monospace,monospace;background:#fafafa;padding:1em;border:1px solid #eee}
 mark{border-radius:3px;padding:0 2px}mark small{color:#555;font-size:.75em;margin-left:2px}
 .warn{background:#fff4e5;border:1px solid #f0c080;padding:.5em 1em}
+mark.LEFT{background:none;outline:2px dashed #c00;outline-offset:1px}
 """ + "".join(f"mark.{k}{{background:{v}}}" for k, v in COLORS.items())
 
 
@@ -50,35 +51,59 @@ class ReviewReport:
         self.labels: Counter = Counter()
         self.detectors: Counter = Counter()
         self.documents = 0
+        self.left = 0
+        self.left_words: Counter = Counter()
 
-    def add(self, name: str, text: str, items: Sequence[tuple[int, int, str, str, str]]) -> None:
-        """*items*: (start, end, label, replacement, detector), sorted, non-overlapping."""
+    def add(
+        self,
+        name: str,
+        text: str,
+        items: Sequence[tuple[int, int, str, str, str]],
+        left: Sequence[tuple[int, int]] = (),
+    ) -> None:
+        """*items*: (start, end, label, replacement, detector), sorted, non-overlapping. *left*:
+        (start, end) of words that are study identifiers elsewhere but were left here as ordinary
+        words on purpose; they are outlined for a human to check."""
         self.documents += 1
+        self.left += len(left)
+        self.left_words.update(text[s:e] for s, e in left)
         for _s, _e, label, _r, det in items:
             self.labels[label] += 1
             self.detectors[det] += 1
+        marks = sorted(
+            [(s, e, label, rep, det) for s, e, label, rep, det in items] + [(s, e, "LEFT", "", "") for s, e in left]
+        )
         w = self._body.write
-        w(f'<h2 id="d{self.documents}">{html.escape(name)} <small>({len(items)} replacements)</small></h2>\n<pre>')
+        note = f", {len(left)} left as ordinary words" if left else ""
+        w(
+            f'<h2 id="d{self.documents}">{html.escape(name)} <small>({len(items)} replacements{note})</small></h2>\n<pre>'
+        )
         if len(text) <= MAX_CHARS:
             windows = [(0, len(text))]
         else:
-            windows = _windows(text, items)
+            windows = _windows(text, marks)
             w('<span class="warn">long document: excerpts around each replacement</span>\n')
         k = 0
         for a, b in windows:
             if a > 0:
                 w("\n…\n")
             pos = a
-            while k < len(items) and items[k][0] < b:
-                s, e, label, rep, det = items[k]
+            while k < len(marks) and marks[k][0] < b:
+                s, e, label, rep, det = marks[k]
                 if s < pos:
                     k += 1
                     continue
                 w(html.escape(text[pos:s]))
-                w(
-                    f'<mark class="{label}" title="{html.escape(label)} → {html.escape(rep)} ({html.escape(det)})">'
-                    f"{html.escape(text[s:e])}<small>→ {html.escape(rep)}</small></mark>"
-                )
+                if label == "LEFT":
+                    w(
+                        '<mark class="LEFT" title="a study identifier elsewhere, left here as an ordinary word: '
+                        f'check it">{html.escape(text[s:e])}</mark>'
+                    )
+                else:
+                    w(
+                        f'<mark class="{label}" title="{html.escape(label)} → {html.escape(rep)} ({html.escape(det)})">'
+                        f"{html.escape(text[s:e])}<small>→ {html.escape(rep)}</small></mark>"
+                    )
                 pos = e
                 k += 1
             w(html.escape(text[pos:b]))
@@ -99,6 +124,17 @@ class ReviewReport:
                 for note in notes or []:
                     out.write(f"<p>{html.escape(note)}</p>\n")
                 out.write(f"<p>{self.documents} document(s), {sum(self.labels.values())} replacement(s).</p>\n")
+                if self.left:
+                    out.write(
+                        f'<p class="warn">{self.left} occurrence(s) of words that are names or places elsewhere in '
+                        'this study were left as ordinary words (<mark class="LEFT">outlined</mark>: "ngày mai" when '
+                        'Mai is a name, "My mother" at the start of a sentence when My is one). Check each; add a '
+                        "name used that way to the names list and run again.</p>\n"
+                    )
+                    out.write("<table><tr><th>left as a word</th><th>times</th></tr>\n")
+                    for word, n in self.left_words.most_common():
+                        out.write(f'<tr><td><mark class="LEFT">{html.escape(word)}</mark></td><td>{n}</td></tr>\n')
+                    out.write("</table>\n")
                 out.write("<table><tr><th>label</th><th>replacements</th></tr>\n")
                 for label, n in sorted(self.labels.items()):
                     out.write(f'<tr><td><mark class="{label}">{label}</mark></td><td>{n}</td></tr>\n')

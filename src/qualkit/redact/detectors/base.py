@@ -1,5 +1,7 @@
-"""What every rule detector shares: the :class:`Recognizer` protocol, the word lists
-(:class:`Words`, loaded once per process) and questions about a token's surroundings.
+"""What every rule detector shares: the :class:`Recognizer` protocol and the word lists
+(:class:`Words`, loaded once per process). Questions about a token's surroundings
+(:func:`sentence_start`, :func:`lower_context`...) live with the tokens in
+:mod:`qualkit.redact.phrases` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from functools import lru_cache
 from typing import Iterable, Protocol, Sequence
 
 from ..lexicon import Gazetteer, Lexicon, PersonNames, gazetteer, lexicon, person_names
-from ..phrases import Entry, PhraseIndex, TokenView
+from ..phrases import Entry, PhraseIndex, TokenView, line_of, lower_context, sentence_start, upper_context
 from ..spans import Span
 
 
@@ -62,30 +64,12 @@ def shared_words() -> Words:
     return Words()
 
 
-# --- a token's surroundings ---------------------------------------------------------------
-
-
-def sentence_start(view: TokenView, i: int) -> bool:
-    """Token i starts a sentence (or a line, or follows a colon)."""
-    if i == 0:
-        return True
-    gap = view.text[view.ends[i - 1] : view.starts[i]]
-    return any(c in gap for c in ".!?\n:")
-
-
-def line_of(view: TokenView, i: int) -> str:
-    """The line of text holding token i."""
-    text = view.text
-    a = text.rfind("\n", 0, view.starts[i]) + 1
-    b = text.find("\n", view.ends[i])
-    return text[a : b if b >= 0 else len(text)]
-
-
-def lower_context(view: TokenView, i: int) -> bool:
-    """The line around token i has no capital letters (text typed in lower case)."""
-    return not any(c.isupper() for c in line_of(view, i))
-
-
-def upper_context(view: TokenView, i: int) -> bool:
-    """The line around token i has no lower-case letters (text typed in capitals)."""
-    return not any(c.islower() for c in line_of(view, i))
+__all__ = [
+    "Recognizer",
+    "Words",
+    "shared_words",
+    "line_of",
+    "lower_context",
+    "sentence_start",
+    "upper_context",
+]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ...textnorm import fold, has_diacritics, is_vn_syllable
 from ..lexicon import Lexicon, is_vn_common_word
-from ..phrases import TokenView
+from ..phrases import PLAIN_KINSHIP, TokenView
 from ..spans import Span
 from .base import Words, lower_context, sentence_start, shared_words, upper_context
 from .facilities import PREFIX_KEYWORDS, SUFFIX_KEYWORDS
@@ -53,7 +53,7 @@ class VietnameseNameDetector:
                     and text[view.starts[i] : view.ends[i]].lower() not in lex.titles_vi
                 )
                 and not folded[i + 1].isdigit()
-                and folded[i + 1] not in lex.stop
+                and (folded[i + 1] not in lex.stop or self._honorific(text[view.starts[i] : view.ends[i]]))
                 and folded[i + 1] not in lex.generic
                 and not is_vn_common_word(text[view.starts[i + 1] : view.ends[i + 1]])
             ):
@@ -109,8 +109,12 @@ class VietnameseNameDetector:
             i += 1
         return out
 
-    #: unaccented Vietnamese kinship terms that are not English words
-    _VI_PLAIN_OK = frozenset("anh em chi co ba ong chu bac di cau thim mo chau bo thay cu".split())
+    #: titles after which even a common word is a name: "Ms My", "Mr Will", "chị My"
+    _HONORIFICS = frozenset("mr mrs ms mx dr miss madam madame mme sir".split())
+
+    def _honorific(self, word: str) -> bool:
+        low = word.lower().rstrip(".")
+        return low in self._HONORIFICS or (low in self.words.lex.titles_vi and has_diacritics(word))
 
     def _title_ok(self, view: TokenView, i: int, word: str, f: str) -> bool:
         if word.isupper() and len(word) > 1:
@@ -118,12 +122,12 @@ class VietnameseNameDetector:
         lex = self.words.lex
         low = word.lower()
         if low in lex.titles_vi:  # written with its accents (or an accentless term like "anh")
-            return has_diacritics(word) or (f in self._VI_PLAIN_OK and self._vn_token(view, i + 1))
+            return has_diacritics(word) or (f in PLAIN_KINSHIP and self._vn_token(view, i + 1))
         if has_diacritics(word):
             return False  # "Bắc" is not "bác"
         if f in lex.titles and fold(low) not in {fold(t) for t in lex.titles_vi}:
             return True  # an English title
-        return f in self._VI_PLAIN_OK and self._vn_token(view, i + 1)
+        return f in PLAIN_KINSHIP and self._vn_token(view, i + 1)
 
     def _vn_token(self, view: TokenView, i: int) -> bool:
         f = view.folded[i]
@@ -198,6 +202,8 @@ class VietnameseNameDetector:
             return None  # "Men came": an English word, not Mến
         if is_vn_common_word(w, sentence_start(view, i)):
             return None  # "Phỏng vấn", "Học sinh": a Vietnamese word, not Phong or Học
+        if diac and w.lower() in lex.titles_vi:
+            return None  # "Chị an cơm chưa?": the kinship term (a pronoun), not the name Chi
         if t in lex.given and (t not in lex.ambiguous or diac) and not w.isupper():
             if sentence_start(view, i) and t in lex.stop:
                 return None
@@ -292,7 +298,7 @@ class KnownNameDetector:
                     and view.joined(i)
                     and folded[i + 1].isalpha()
                     and folded[i + 1] not in lex.stop
-                    and (folded[i + 1] in last or folded[i + 1] not in lex.generic)
+                    and (folded[i + 1] in last or folded[i + 1] in self.words.name_parts)
                 ):
                     j = i + 1
                 out.append(Span(view.starts[i], view.ends[j], "PERSON", "name-list"))
