@@ -79,13 +79,14 @@ def redact_time(path: Path, tmp: Path, use_ner: bool, repeat: int) -> float:
 
 
 _CHILD = """
-import resource, sys
+import sys
 from pathlib import Path
 from qualkit.redact import RedactOptions, redact_corpus
 src, out, key = map(Path, sys.argv[1:4])
 res = redact_corpus([src], out, key, RedactOptions(use_ner=False))
 assert res.ok, [e.message for e in res.errors]
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM (peak resident memory of this process image): ru_maxrss would carry the parent's over
+print(next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith("VmHWM")))
 """
 
 

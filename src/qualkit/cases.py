@@ -25,6 +25,11 @@ def read_cases(path: str | Path, *, ids: Mapping[str, str] | None = None):
         )
     try:
         if path.suffix.lower() == ".xlsx":
+            from .fsutil import check_package  # a damaged or hostile workbook: one line, not a traceback
+
+            check_package(
+                path, "Excel file", "open it in Excel or LibreOffice and save it again as .xlsx, or save it as .csv"
+            )
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
             df = read_csv_frame(path, what="cases file", expect=("case",))

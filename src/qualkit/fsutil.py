@@ -21,10 +21,11 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from .errors import QualkitError, SafetyError
+from .errors import InputError, QualkitError, SafetyError
 
 PRIVATE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -372,3 +373,100 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --- Office packages read by qualkit: refused when damaged or hostile ---------------------------------
+
+#: a part larger than this, uncompressed, is refused before it is inflated
+MAX_PART_BYTES = 1 << 30
+#: ... and so is a part over RATIO_FLOOR bytes that expands more than MAX_RATIO times
+#: (Office XML compresses 5-20 times; a zip bomb thousands of times)
+MAX_RATIO = 200
+RATIO_FLOOR = 32 << 20
+#: the XML declaration and comments before the root element: more than this is not Office's
+MAX_PROLOG = 1 << 20
+
+
+def check_package(path: Path, what: str = "Word file", fix: str = "open and save it again, or leave it out") -> None:
+    """Refuse a damaged or hostile Office package (*what*: "Word file", "Excel file") before
+    anything parses it, with one :class:`~qualkit.errors.InputError` naming the part.
+
+    A part whose uncompressed size is absurd (a zip bomb) is refused from the zip directory
+    alone, before it is inflated. Every other part is inflated once, in blocks (its checksum
+    verified, memory flat); a damaged part, and an XML part that declares a DTD (Office never
+    writes one: it is how XML bombs and external-entity tricks are built), are refused.
+    """
+
+    def _damaged(message: str, path: Path) -> InputError:
+        return InputError(message, file=path, fix=fix)
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            for info in infos:
+                size = info.file_size
+                if size > MAX_PART_BYTES or (size > RATIO_FLOOR and size > MAX_RATIO * max(1, info.compress_size)):
+                    raise _damaged(
+                        f"part {info.filename} of the {what} would expand to {size >> 20} MB "
+                        f"from {max(1, info.compress_size >> 10)} KB (a zip bomb?): refused",
+                        path,
+                    )
+            for info in infos:
+                _check_part(z, info, path, what, _damaged)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, KeyError):
+        raise _damaged(f"not a valid {what} (its zip structure is damaged)", path) from None
+
+
+def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, what: str, _damaged) -> None:
+    """Inflate one part in blocks; for an XML part, refuse a DTD before its root element."""
+    head = b""
+    in_prolog = info.filename.endswith((".xml", ".rels"))
+    try:
+        with z.open(info) as fh:
+            while block := fh.read(1 << 16):
+                if not in_prolog:
+                    continue
+                head += block
+                root = _prolog_end(head)
+                if root == _DECLARATION:
+                    raise _damaged(
+                        f"part {info.filename} of the {what} declares a DTD (<!DOCTYPE>), which Office never "
+                        f"writes (an XML bomb or external entity): refused",
+                        path,
+                    )
+                if root >= 0:
+                    in_prolog, head = False, b""
+                elif len(head) > MAX_PROLOG:
+                    raise _damaged(f"part {info.filename} of the {what} has no XML root element", path)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        # a bad checksum, damaged deflate data, an unknown compression or an encrypted part
+        raise _damaged(f"part {info.filename} of the {what} is damaged (its data cannot be unpacked)", path) from None
+
+
+_DECLARATION = -2
+
+
+def _prolog_end(head: bytes) -> int:
+    """Offset of the root element's start tag in *head* (an XML part's first bytes); -1 when not
+    in *head* yet; ``_DECLARATION`` when a ``<!DOCTYPE`` (or any ``<!`` other than a comment)
+    comes first."""
+    pos = 0
+    while True:
+        k = head.find(b"<", pos)
+        if k < 0 or k + 1 >= len(head):
+            return -1
+        if head.startswith(b"<?", k):
+            end, skip = head.find(b"?>", k), 2
+        elif head.startswith(b"<!--", k):
+            end, skip = head.find(b"-->", k), 3
+        elif head.startswith(b"<!", k):
+            return _DECLARATION
+        else:
+            return k
+        if end < 0:
+            return -1
+        pos = end + skip

@@ -70,10 +70,10 @@ _LAUGHS = (
 
 def billion_laughs(data: bytes, name: str) -> bytes:
     xml = zipfile.ZipFile(io.BytesIO(data)).read(name).decode("utf-8")
-    head, sep, rest = xml.partition("?>")
+    head, sep, rest = xml.partition("?>") if "?>" in xml else ("", "", xml)
     if "Hello Mai." in rest:
         rest = rest.replace("Hello Mai.", "Hello &i;")
-    else:
+    elif "</cp:coreProperties>" in rest:
         rest = rest.replace("</cp:coreProperties>", "<dc:title>&i;</dc:title></cp:coreProperties>")
     return _replace_part(data, name, (head + sep + "\n" + _LAUGHS + rest.lstrip()).encode("utf-8"))
 
@@ -714,3 +714,30 @@ def test_a_long_document_is_read_in_segments_with_the_same_result(tmp_path, monk
     assert (tmp_path / "o2" / "long.txt").read_bytes() == (tmp_path / "o1" / "long.txt").read_bytes()
     assert max(sizes) <= 600  # never the whole text (about 4,700 characters)
     assert any(0 < t < 1 for t in ticks)  # progress inside the one document
+
+
+@pytest.mark.parametrize("damage", ["deflate", "laughs"])
+def test_a_damaged_segments_or_cases_workbook_is_one_line(tmp_path, damage):
+    """The same class of failure outside transcripts: a reviewed segments.xlsx or a cases.xlsx."""
+    import pandas as pd
+
+    from qualkit.cases import read_cases
+    from qualkit.coding.segments import read_segments
+
+    book = tmp_path / "book.xlsx"
+    pd.DataFrame({"case": ["a"], "document": ["a"], "code": ["t.c"]}).to_excel(book, index=False)
+    data = book.read_bytes()
+    part = "xl/worksheets/sheet1.xml"
+    book.write_bytes(corrupt_deflate(data, part) if damage == "deflate" else billion_laughs(data, part))
+    for reader in (read_segments, read_cases):
+        with pytest.raises(InputError, match=f"part {part} of the Excel file"):
+            reader(book)
+
+
+def test_a_damaged_annex_template_is_one_line(tmp_path, docx_bytes):
+    from qualkit.annex.word import _open_template
+
+    template = tmp_path / "t.docx"
+    template.write_bytes(billion_laughs(docx_bytes, "docProps/core.xml"))
+    with pytest.raises(InputError, match="Word template"):
+        _open_template(template)

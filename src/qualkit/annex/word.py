@@ -51,6 +51,9 @@ def _open_template(path: Path | None):
         raise InputError(
             "Word template not found", file=path, fix="give --template FILE.docx or leave it out to use qualkit's"
         )
+    from ..fsutil import check_package
+
+    check_package(path, "Word template", "give a .docx or .dotx saved by Word or LibreOffice")
     try:
         data = path.read_bytes()
         if path.suffix.lower() in (".dotx", ".dotm") or b"template.main+xml" in _content_types(data):

@@ -88,6 +88,11 @@ def read_segments_frame(path: str | Path):
         raise InputError("segments file not found", file=path, fix="run 'qualkit code' first or check the path")
     try:
         if path.suffix.lower() == ".xlsx":
+            from ..fsutil import check_package  # a damaged or hostile workbook: one line, not a traceback
+
+            check_package(
+                path, "Excel file", "open it in Excel or LibreOffice and save it again as .xlsx, or use the .csv"
+            )
             df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
         else:
             df = read_csv_frame(path, what="segments file", expect=COLUMNS)

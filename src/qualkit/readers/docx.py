@@ -17,16 +17,9 @@ from typing import Any, Iterator
 
 from ..documents import Block, Document, split_turns
 from ..errors import InputError
+from ..fsutil import check_package as check_zip_package
 
 MAX_BOLD_LABEL = 40
-#: a part larger than this, uncompressed, is refused before it is inflated
-MAX_PART_BYTES = 1 << 30
-#: ... and so is a part over RATIO_FLOOR bytes that expands more than MAX_RATIO times
-#: (Word's XML compresses 5-20 times; a zip bomb thousands of times)
-MAX_RATIO = 200
-RATIO_FLOOR = 32 << 20
-#: the XML declaration and comments before the root element: more than this is not Word's
-MAX_PROLOG = 1 << 20
 _REFUSE_FIX = "open it in Word or LibreOffice and save it again as .docx, or leave it out"
 
 
@@ -35,83 +28,8 @@ def _damaged(what: str, path: Path) -> InputError:
 
 
 def check_package(path: Path) -> None:
-    """Refuse a damaged or hostile .docx before anything parses it (see the module docs).
-
-    Every part is inflated once, in blocks (so its checksum is verified and memory stays
-    flat); the prolog of each XML part is searched for a DTD.
-    """
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-            for info in infos:
-                size = info.file_size
-                if size > MAX_PART_BYTES or (size > RATIO_FLOOR and size > MAX_RATIO * max(1, info.compress_size)):
-                    raise _damaged(
-                        f"part {info.filename} of the Word file would expand to {size >> 20} MB "
-                        f"from {max(1, info.compress_size >> 10)} KB (a zip bomb?): refused",
-                        path,
-                    )
-            for info in infos:
-                _check_part(z, info, path)
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, KeyError):
-        raise _damaged("not a valid Word .docx file (its zip structure is damaged)", path) from None
-
-
-def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
-    """Inflate one part in blocks; for an XML part, refuse a DTD before its root element."""
-    head = b""
-    in_prolog = info.filename.endswith((".xml", ".rels"))
-    try:
-        with z.open(info) as fh:
-            while block := fh.read(1 << 16):
-                if not in_prolog:
-                    continue
-                head += block
-                root = _prolog_end(head)
-                if root == _DECLARATION:
-                    raise _damaged(
-                        f"part {info.filename} of the Word file declares a DTD (<!DOCTYPE>), which Word never "
-                        f"writes (an XML bomb or external entity): refused",
-                        path,
-                    )
-                if root >= 0:
-                    in_prolog, head = False, b""
-                elif len(head) > MAX_PROLOG:
-                    raise _damaged(f"part {info.filename} of the Word file has no XML root element", path)
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
-        # a bad checksum, damaged deflate data, an unknown compression or an encrypted part
-        raise _damaged(
-            f"part {info.filename} of the Word file is damaged (its data cannot be unpacked)", path
-        ) from None
-
-
-_DECLARATION = -2
-
-
-def _prolog_end(head: bytes) -> int:
-    """Offset of the root element's start tag in *head* (an XML part's first bytes); -1 when not
-    in *head* yet; ``_DECLARATION`` when a ``<!DOCTYPE`` (or any ``<!`` other than a comment)
-    comes first."""
-    pos = 0
-    while True:
-        k = head.find(b"<", pos)
-        if k < 0 or k + 1 >= len(head):
-            return -1
-        if head.startswith(b"<?", k):
-            end, skip = head.find(b"?>", k), 2
-        elif head.startswith(b"<!--", k):
-            end, skip = head.find(b"-->", k), 3
-        elif head.startswith(b"<!", k):
-            return _DECLARATION
-        else:
-            return k
-        if end < 0:
-            return -1
-        pos = end + skip
+    """Refuse a damaged or hostile .docx before anything parses it (:func:`qualkit.fsutil.check_package`)."""
+    check_zip_package(path, "Word file", _REFUSE_FIX)
 
 
 # --- the body, read straight from the XML (python-docx's own objects are slow per run) --------------
