@@ -617,7 +617,7 @@ def _stage_tables(s: Settings, paths: ProjectPaths, state: dict, report: Progres
     report("tables", 0, 1)
     cases = paths.cases
     ids = _case_ids(s, paths)
-    if ids and cases is not None and cases.is_file():
+    if ids and paths.cases is not None and paths.cases.is_file():
         from .cases import read_cases
 
         cases = read_cases(paths.cases, ids=ids)

@@ -157,5 +157,6 @@ def _outside_error(root: Path, links: list[Path]) -> InputError:
     return InputError(
         f"{len(links)} link(s) in the input folder point outside it ({names}{more}): refused",
         file=links[0],
-        fix="copy the files into the folder or remove the links; or add --follow-links to read them",
+        fix="copy the files into the folder or remove the links; or read them with --follow-links "
+        "(redact, code, run, export refi)",
     )

@@ -112,8 +112,13 @@ class DocumentIds:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        w.writerows(sorted(self.ids.items(), key=lambda kv: int(kv[1][len(PREFIX) :])))
+        rows: list[tuple[str, str]] = sorted(self.ids.items(), key=_number)
+        w.writerows(rows)
         return self._file.save(buf.getvalue())
+
+
+def _number(item: tuple[str, str]) -> int:
+    return int(item[1][len(PREFIX) :])
 
 
 def ids_path_for(key_path: Path) -> Path:

@@ -192,7 +192,8 @@ class _Container:
         if where is None:
             return None, shown
         if kind == "zip":
-            return self.zip.read(where), shown  # type: ignore[union-attr]
+            assert self.zip is not None
+            return self.zip.read(str(where)), shown
         try:
             return Path(where).read_bytes(), shown
         except OSError:
