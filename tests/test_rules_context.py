@@ -75,3 +75,10 @@ def test_bad_scope_and_hypothetical_values_name_the_line(tmp_path, rules, messag
     with pytest.raises(CodebookError) as exc:
         load_codebook(make_codebook(tmp_path, one_code(rules)))
     assert message in str(exc.value) and "cb.yaml:" in str(exc.value)
+
+
+def test_in_a_wide_scope_exclusions_apply_to_the_unit_and_requirements_to_the_scope(tmp_path, nlp_full):
+    rules = "scope: turn\nany: [poor]\nnot: [myself]\nonly_if: [village]"
+    text = "R: I blame myself, we were poor. The village is poor too.\n"
+    assert [s for s, _ in coded(tmp_path, nlp_full, rules, text)] == ["1-2"]
+    assert coded(tmp_path, nlp_full, rules, "R: I blame myself, we were poor. The town is poor too.\n") == []

@@ -265,6 +265,7 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
             found = compiled.context_codes(
                 scan,
                 ctx.turn,
+                [(u.tok_start, u.tok_end) for u in turn_units],
                 unit=kind,
                 role=turn.role,
                 speaker=turn.speaker,
@@ -273,11 +274,9 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
                 earlier=ctx.earlier,
                 answer_negative=ctx.answer_negative,
             )
-            for code, hits in found.items():
-                # the units holding what matched; evidence only in the question: the turn's first unit
-                placed = [u for u in turn_units if any(u.tok_start <= h[0] < u.tok_end for h in hits)]
-                for u in placed or turn_units[:1]:
-                    emit(u, code)
+            for code, where in found.items():
+                for k in where:
+                    emit(turn_units[k], code)
     if unit not in kinds:
         default_units = document_units(document, doc, unit)
     rows.sort(key=lambda r: (r[0], -r[1], r[2]))

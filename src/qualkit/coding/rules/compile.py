@@ -241,6 +241,7 @@ class CompiledCodebook:
         self,
         scan: DocScan,
         turn: tuple[int, int],
+        units: list[tuple[int, int]],
         *,
         unit: str,
         role: str,
@@ -249,16 +250,20 @@ class CompiledCodebook:
         question: tuple[int, int] | None = None,
         earlier: tuple[int, int] | None = None,
         answer_negative: bool = False,
-    ) -> dict[str, list[tuple[int, int]]]:
-        """Codes of scope ``turn`` or ``question+answer`` found for one turn (tokens *turn*),
-        with the occurrences that satisfied them: {code: [(start, end), ...]}.
+    ) -> dict[str, list[int]]:
+        """Codes of scope ``turn`` or ``question+answer`` for one turn: {code: [unit index, ...]}.
 
-        *question* is the token range of the interviewer's turn just before, *earlier*
-        the exchange before that (given for short answers); their occurrences count
-        for ``question+answer`` codes, negated when the answer opens with a denial.
+        *turn* is the turn's token range and *units* the token ranges of its units.
+        Conditions and ``only_if`` are looked for in the turn (plus, for
+        ``question+answer``, *question*, the interviewer's turn just before, and
+        *earlier*, the exchange before that, given for short answers; their
+        occurrences count as negated when the answer opens with a denial). The code
+        goes on the units holding what matched (the first unit when only the
+        question did) unless the unit says what the rule's ``not:`` excludes.
         """
-        out: dict[str, list[tuple[int, int]]] = {}
+        out: dict[str, list[int]] = {}
         turn_present = scan.in_range(*turn)
+        unit_present: dict[int, dict] = {}
         wide_present = None
         view = None
         for r in self.rules:
@@ -276,19 +281,33 @@ class CompiledCodebook:
                 present, on = wide_present, view
             if not present or not (self.positive[r.code] & present.keys()):
                 continue
-            hits: list[tuple[int, int]] = []
+            placed: set[int] = set()
             for alt in self._compiled_alts[r.code]:
-                hits.extend(self._alternative_hits(alt, present, on))
-            if hits:
-                out[r.code] = hits
+                hits = self._alternative_hits(alt, present, on, check_exclusions=False)
+                if not hits:
+                    continue
+                where = [k for k, (us, ue) in enumerate(units) if any(us <= h[0] < ue for h in hits)] or [0]
+                for k in where:
+                    if k in placed:
+                        continue
+                    if alt.exclude is not None:
+                        if k not in unit_present:
+                            unit_present[k] = scan.in_range(*units[k])
+                        if evaluate_node(alt.exclude, unit_present[k], scan, "allow"):
+                            continue
+                    placed.add(k)
+            if placed:
+                out[r.code] = sorted(placed)
         return out
 
-    def _alternative_hits(self, alt: Alternative, present, scan) -> list[tuple[int, int]]:
+    def _alternative_hits(
+        self, alt: Alternative, present, scan, *, check_exclusions: bool = True
+    ) -> list[tuple[int, int]]:
         hyp = alt.hypothetical == "exclude"
         hits = evaluate_node(Negated(alt.negation, alt.condition), present, scan, alt.negation, hyp)
         if not hits:
             return []
-        if alt.exclude is not None and evaluate_node(alt.exclude, present, scan, "allow"):
+        if check_exclusions and alt.exclude is not None and evaluate_node(alt.exclude, present, scan, "allow"):
             return []
         if all(evaluate_node(req, present, scan, "allow") for req in alt.require):
             return hits
