@@ -5,8 +5,9 @@
 
 The dev set (tests/data/devset/*.yaml) is a list of respondent turns with gold
 codes. Each file is turned into transcripts (an ``Interviewer:`` question when
-the item has one, then ``R:`` and the turn, plus a ``Note:`` metadata line
-that must never be coded), coded with the codebook's rules exactly as
+the item has one, then the turn under its own respondent label ``P1:``,
+``P2:``... since every item comes from another respondent, plus a ``Note:``
+metadata line that must never be coded), coded with the codebook's rules exactly as
 ``qualkit code`` does (default unit: sentence), and the codes found in each
 turn are compared with the gold codes of the turn.
 
@@ -51,7 +52,7 @@ def build_documents(items: list[dict], per_doc: int = 40):
                 q = f"Interviewer: {it['ask']}\n"
                 parts.append(q)
                 pos += len(q)
-            head = "R: "
+            head = f"P{len(where) + 1}: "  # each item is another respondent (whose story it is)
             line = head + it["text"] + "\n"
             where.append((it, pos + len(head), pos + len(head) + len(it["text"])))
             parts.append(line)

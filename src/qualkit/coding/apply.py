@@ -214,6 +214,56 @@ def turn_contexts(document: Document, doc) -> dict[int, TurnContext]:
     return out
 
 
+FIRST_PERSON_SINGULAR = frozenset({"i", "me", "my", "mine", "myself"})
+
+
+def turn_perspectives(document: Document, doc) -> dict[int, frozenset[str]]:
+    """Per speech turn (by index): the perspectives a ``perspective:`` rule accepts there.
+
+    ``own``: the speaker tells their own story (first-person singular words are at
+    least ``OWN_ACCOUNT_SHARE`` of the words this speaker says in the document; a
+    speaker with fewer than ``OWN_ACCOUNT_MIN_WORDS`` words gets every perspective);
+    ``general``: the speaker talks about others (below that share), or this turn
+    does not say "I/me/my" at all; ``any`` always.
+    """
+    from .rules.model import OWN_ACCOUNT_MIN_WORDS, OWN_ACCOUNT_SHARE
+
+    tok_starts = [t.idx for t in doc]
+    tok_ends = [t.idx + len(t.text) for t in doc]
+    per_turn: dict[int, tuple[str, int, int]] = {}
+    totals: dict[str, list[int]] = {}
+    for t in document.turns:
+        if t.role == "metadata":
+            continue
+        ts, te = _token_range(tok_starts, tok_ends, t.text_start, t.end)
+        words = first = 0
+        for i in range(ts, te):
+            tok = doc[i]
+            if tok.is_alpha:
+                words += 1
+                if tok.lower_ in FIRST_PERSON_SINGULAR:
+                    first += 1
+        key = f"{t.role}|{(t.speaker or '').strip().lower()}"
+        per_turn[t.index] = (key, first, words)
+        acc = totals.setdefault(key, [0, 0])
+        acc[0] += first
+        acc[1] += words
+    out: dict[int, frozenset[str]] = {}
+    for index, (key, first, _words) in per_turn.items():
+        f, w = totals[key]
+        if w < OWN_ACCOUNT_MIN_WORDS:  # too little speech to tell whose story it is
+            out[index] = frozenset({"any", "own", "general"})
+            continue
+        own = f / w >= OWN_ACCOUNT_SHARE
+        found = {"any"}
+        if own:
+            found.add("own")
+        if not own or first == 0:
+            found.add("general")
+        out[index] = frozenset(found)
+    return out
+
+
 def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") -> tuple[list[CodedSegment], list[Unit]]:
     """Code one already-parsed document. Returns (rows, sentence-or-default units)."""
     scan = compiled.scan(doc)
@@ -222,6 +272,8 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
     rank = {r.code: i for i, r in enumerate(compiled.rules)}
     default_units: list[Unit] = []
     contexts = turn_contexts(document, doc) if compiled.wide_scope else {}
+    perspectives = turn_perspectives(document, doc) if compiled.perspectives else {}
+    every = frozenset({"any", "own", "general"})
 
     def emit(u: Unit, code: str) -> None:
         rows.append(
@@ -254,7 +306,14 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
                 continue
             by_turn.setdefault(u.turn.index, []).append(u)
             for code in compiled.codes_for(
-                scan, u.tok_start, u.tok_end, unit=kind, role=u.turn.role, speaker=u.turn.speaker, default_unit=unit
+                scan,
+                u.tok_start,
+                u.tok_end,
+                unit=kind,
+                role=u.turn.role,
+                speaker=u.turn.speaker,
+                default_unit=unit,
+                perspectives=perspectives.get(u.turn.index, every),
             ):
                 emit(u, code)
         for turn_index, turn_units in by_turn.items():
@@ -273,6 +332,7 @@ def code_parsed(document: Document, doc, compiled, *, unit: str = "sentence") ->
                 question=ctx.question,
                 earlier=ctx.earlier,
                 answer_negative=ctx.answer_negative,
+                perspectives=perspectives.get(turn_index, every),
             )
             for code, where in found.items():
                 for k in where:

@@ -11,10 +11,12 @@ import regex
 
 from ...errors import CodebookError
 from .evaluate import ContextScan, DocScan, KeySet, evaluate_node
-from .model import AllOf, Alternative, AnyOf, CodeRules, Near, Negated, Regex, Term, TokenPattern
+from .model import PERSPECTIVES, AllOf, Alternative, AnyOf, CodeRules, Near, Negated, Regex, Term, TokenPattern
 from .parse import parse_codebook_rules
 from .safe_regex import compile_rule_regex, time_limit
 from .wordforms import WordForms
+
+ALL_PERSPECTIVES = frozenset(PERSPECTIVES)
 
 
 class _TermIndex:
@@ -139,6 +141,7 @@ class CompiledCodebook:
                 self._keys_by_hash[nlp.vocab.strings[leaf.key]] = leaf.key
         self.units_used = {r.unit for r in self.rules}
         self.wide_scope = any(r.scope != "unit" for r in self.rules)
+        self.perspectives = any(r.perspective != "any" for r in self.rules)
         self._compiled_alts = {
             r.code: [
                 Alternative(
@@ -218,7 +221,16 @@ class CompiledCodebook:
         return DocScan(doc, occ, [o[0] for o in occ], word_index, sent_start)
 
     def codes_for(
-        self, scan: DocScan, ts: int, te: int, *, unit: str, role: str, speaker: str | None, default_unit: str
+        self,
+        scan: DocScan,
+        ts: int,
+        te: int,
+        *,
+        unit: str,
+        role: str,
+        speaker: str | None,
+        default_unit: str,
+        perspectives: frozenset[str] = ALL_PERSPECTIVES,
     ) -> list[str]:
         """Codes of scope ``unit`` whose rules match tokens [ts, te) of a unit of kind *unit*."""
         present = scan.in_range(ts, te)
@@ -227,7 +239,7 @@ class CompiledCodebook:
         keys = set(present)
         out = []
         for r in self.rules:
-            if (r.unit or default_unit) != unit or r.scope != "unit":
+            if (r.unit or default_unit) != unit or r.scope != "unit" or r.perspective not in perspectives:
                 continue
             if not (self.positive[r.code] & keys):
                 continue
@@ -250,24 +262,30 @@ class CompiledCodebook:
         question: tuple[int, int] | None = None,
         earlier: tuple[int, int] | None = None,
         answer_negative: bool = False,
+        perspectives: frozenset[str] = ALL_PERSPECTIVES,
     ) -> dict[str, list[int]]:
         """Codes of scope ``turn`` or ``question+answer`` for one turn: {code: [unit index, ...]}.
 
         *turn* is the turn's token range and *units* the token ranges of its units.
         Conditions and ``only_if`` are looked for in the turn (plus, for
         ``question+answer``, *question*, the interviewer's turn just before, and
-        *earlier*, the exchange before that, given for short answers; their
+        *earlier*, the exchange before that, given for short answers and used when
+        the question itself names nothing the rules look for; their
         occurrences count as negated when the answer opens with a denial). The code
         goes on the units holding what matched (the first unit when only the
         question did) unless the unit says what the rule's ``not:`` excludes.
         """
         out: dict[str, list[int]] = {}
+        if earlier is not None and question is not None and scan.in_range(*question):
+            earlier = None  # the question carries its own topic: no need to look further back
         turn_present = scan.in_range(*turn)
         unit_present: dict[int, dict] = {}
         wide_present = None
         view = None
         for r in self.rules:
-            if r.scope == "unit" or (r.unit or default_unit) != unit or not r.applies_to(role, speaker):
+            if r.scope == "unit" or (r.unit or default_unit) != unit or r.perspective not in perspectives:
+                continue
+            if not r.applies_to(role, speaker):
                 continue
             present, on = turn_present, scan
             if r.scope == "question+answer" and (question or earlier):

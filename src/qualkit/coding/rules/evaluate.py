@@ -181,8 +181,8 @@ def _is_hypothetical(doc, s: int, e: int) -> bool:
 
 class ContextScan:
     """A :class:`DocScan` seen from one turn: occurrences outside the turn (the interviewer's
-    question, an earlier exchange) count as negated when the answer denies them ("No.",
-    "Never.", "Not once.") and as affirmed otherwise."""
+    question, an earlier exchange) count as negated when the answer opens with a denial
+    ("No.", "Never.", "Not once."); otherwise they keep their own negation."""
 
     def __init__(self, scan: DocScan, turn: tuple[int, int], answer_negative: bool):
         self.scan = scan
@@ -194,8 +194,8 @@ class ContextScan:
         return not (self.turn[0] <= s < self.turn[1])
 
     def negated(self, s: int, e: int) -> bool:
-        if self._outside(s):
-            return self.answer_negative != self.scan.negated(s, e)
+        if self._outside(s) and self.answer_negative:
+            return True
         return self.scan.negated(s, e)
 
     def hypothetical(self, s: int, e: int) -> bool:

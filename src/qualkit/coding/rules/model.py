@@ -26,11 +26,17 @@ NEGATION_MODES = ("exclude", "require", "allow")
 SCOPES = ("unit", "turn", "question+answer")
 #: whether mentions in a conditional clause ("if someone tricks you ...") count
 HYPOTHETICAL_MODES = ("allow", "exclude")
+#: whose story a turn tells: ``own`` (the speaker's own account: first-person singular words are
+#: at least OWN_ACCOUNT_SHARE of what this speaker says in the document), ``general`` (the speaker
+#: talks about others, or the turn itself does not say "I/me/my"), ``any``
+PERSPECTIVES = ("any", "own", "general")
+OWN_ACCOUNT_SHARE = 0.06
+OWN_ACCOUNT_MIN_WORDS = 60  # below this a speaker has said too little to tell
 DEFAULT_WITHIN = 5
 MAX_WITHIN = 200
 
 CONDITION_KEYS = ("any", "all", "near", "exact", "regex", "pattern")
-SETTING_KEYS = ("unit", "roles", "speakers", "negation", "within", "scope", "hypothetical")
+SETTING_KEYS = ("unit", "roles", "speakers", "negation", "within", "scope", "hypothetical", "perspective")
 #: keys of one alternative (an item of ``match:`` or of a rules list)
 ALTERNATIVE_KEYS = frozenset(CONDITION_KEYS) | {
     "within",
@@ -132,6 +138,7 @@ class CodeRules:
     speakers: tuple[str, ...]
     line: int | None = None
     scope: str = "unit"  # unit | turn | question+answer
+    perspective: str = "any"  # any | own | general
 
     def leaves(self) -> Iterable:
         for alt in self.alternatives:

@@ -26,6 +26,7 @@ from .model import (
     MAX_WITHIN,
     NEGATION_MODES,
     NESTED_KEYS,
+    PERSPECTIVES,
     ROLES,
     SCOPES,
     SHARED_SETTING_KEYS,
@@ -226,6 +227,16 @@ def _parse_scope(mapping, ctx: _Ctx) -> str | None:
     )
 
 
+def _parse_perspective(mapping, ctx: _Ctx) -> str | None:
+    return _parse_choice(
+        mapping,
+        "perspective",
+        PERSPECTIVES,
+        ctx,
+        "use any (default), own (the speaker tells their own story) or general (the speaker talks about others)",
+    )
+
+
 def _parse_hypothetical(mapping, ctx: _Ctx) -> str | None:
     return _parse_choice(
         mapping,
@@ -336,6 +347,7 @@ class _Settings:
     within: int | None = None
     scope: str | None = None
     hypothetical: str | None = None
+    perspective: str | None = None
     exclude: list = field(default_factory=list)  # inherited exclusions (not:)
     require: list = field(default_factory=list)  # inherited requirements (only_if:)
 
@@ -348,6 +360,7 @@ class _Settings:
             within=other.within if other.within is not None else self.within,
             scope=other.scope or self.scope,
             hypothetical=other.hypothetical or self.hypothetical,
+            perspective=other.perspective or self.perspective,
             exclude=self.exclude + other.exclude,
             require=self.require + other.require,
         )
@@ -386,6 +399,7 @@ def _parse_settings(mapping: dict, ctx: _Ctx, within_default: int) -> _Settings:
     s.negation = _parse_negation(mapping, ctx)
     s.scope = _parse_scope(mapping, ctx)
     s.hypothetical = _parse_hypothetical(mapping, ctx)
+    s.perspective = _parse_perspective(mapping, ctx)
     if "within" in mapping:
         s.within = _parse_within(mapping, ctx, within_default)
     if "not" in mapping:
@@ -506,6 +520,7 @@ def parse_code_rules(
         speakers=tuple(settings.speakers or ()),
         line=rline,
         scope=settings.scope or "unit",
+        perspective=settings.perspective or "any",
     )
 
 
