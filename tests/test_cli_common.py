@@ -40,3 +40,14 @@ def test_help_lists_the_choices_of_the_enum(command, choices):
     r = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "250"})
     assert r.exit_code == 0
     assert "[" + "|".join(c.value for c in choices) + "]" in r.stdout
+
+
+def test_progress_is_shown_as_lines_when_stderr_is_not_a_terminal(capsys):
+    """A run logged to a file is never silent: stage_progress falls back to plain lines."""
+    from qualkit.cli.common import err_console, stage_progress
+
+    assert not err_console.is_terminal
+    with stage_progress({"code": "Coding"}) as on_progress:
+        on_progress("code", 0, 2)
+        on_progress("code", 2, 2)
+    assert "code: 2 of 2 document(s) done" in capsys.readouterr().err

@@ -18,13 +18,12 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 from .config import PROJECT_FILE, Settings, load_settings, redact_options
 from .errors import InputError, QualkitError, UsageError
 from .fsutil import atomic_write_text, file_sha256, is_inside, make_private_paths, private_note, remove_stale_temps
+from .progress import ProgressFn
 
-ProgressFn = Callable[[str, int, int], None]
 STAGES = ("redact", "code", "tables", "annex")
 
 

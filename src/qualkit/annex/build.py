@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ConfigError, UsageError
+from ..progress import ProgressFn
 from .guard import LeakGuard, read_key_identifiers
 from .sections import RENDERERS, _load_inputs
 from .spec import AnnexSpec, load_annex_spec
 from .word import Writer, _open_template
-
-ProgressFn = Callable[[str, int, int], None]
 
 # =========================================================================== assembly
 

@@ -16,15 +16,16 @@ from .common import (
     ProjectOption,
     SchedulerOption,
     WorkersOption,
+    busy,
     choice_option,
     err_console,
     info,
     out_console,
-    progress,
     report_error,
     say,
     say_failed,
     settings_for,
+    stage_progress,
     warn,
     warn_followed_links,
 )
@@ -140,9 +141,9 @@ def code(
     ) as ex:
         nlp = None
         if ex.workers == 1:  # in this process; workers load their own
-            with progress("Loading model", None, enabled=err_console.is_terminal):
+            with busy("Loading model"):
                 nlp = load_pipeline(model_name, "full")
-        with progress("Coding", len(docs)) as advance:
+        with stage_progress({"code": "Coding"}) as on_progress:
             update = update_segments_file(
                 docs,
                 cb,
@@ -152,7 +153,7 @@ def code(
                 nlp=nlp,
                 xlsx=want_xlsx,
                 refresh=refresh,
-                on_progress=lambda _doc, _done, _total: advance(),
+                on_progress=lambda _doc, done, total: on_progress("code", done, total),
                 executor=ex,
             )
     merged, written, previous = update.merge, update.written, update.previous_file

@@ -6,19 +6,26 @@ import time
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from typer.core import TyperGroup
 
 from ..choices import spoken
 from ..config import Settings, load_settings
 from ..errors import QualkitError, UsageError
-
-T = TypeVar("T")
+from ..progress import ProgressFn
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
@@ -193,32 +200,36 @@ def settings_for(project: Optional[Path]) -> Settings:
 
 
 @contextmanager
-def progress(description: str, total: int | None, *, enabled: bool = True) -> Iterator:
-    """A Rich progress bar on stderr; yields an ``advance(n=1, description=None)`` callable."""
-    if not enabled or not err_console.is_terminal and total is None:
-        yield lambda n=1, description=None: None
+def stage_progress(labels: dict[str, str] | None = None, *, width: int | None = None) -> Iterator[ProgressFn]:
+    """The CLI's one progress display; yields an ``on_progress(stage, done, total)``
+    (:data:`qualkit.progress.ProgressFn`) to hand to the library.
+
+    On a terminal: one Rich bar per stage (named by *labels*, else the stage
+    itself; *width* pads the names). Otherwise (a log file, a pipe, CI): plain
+    :class:`LineProgress` lines on stderr every few seconds and when a stage ends,
+    so a long run is never silent.
+    """
+    labels = labels or {}
+    if not err_console.is_terminal:
+        yield LineProgress()  # lines name the stage as the library does ("detect: ...")
         return
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=err_console, transient=False, disable=not enabled) as bar:
-        task = bar.add_task(description, total=total)
+    name = "{task.description}" if width is None else "{task.description:<" + str(width) + "}"
+    columns = [TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        tasks: dict[str, TaskID] = {}
 
-        def advance(n: int = 1, description: str | None = None) -> None:
-            if description is not None:
-                bar.update(task, description=description)
-            bar.advance(task, n)
+        def on_bars(stage: str, done: float, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(escape(labels.get(stage, stage)), total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-        yield advance
+        yield on_bars
 
 
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    items = list(items) if total is None else items
-    with progress(description, total if total is not None else len(items)) as advance:
-        for item in items:
-            yield item
-            advance()
+@contextmanager
+def busy(description: str) -> Iterator[None]:
+    """Work that cannot be counted (loading a model): a moving bar on a terminal, nothing in a log."""
+    with stage_progress() as on_progress:
+        if err_console.is_terminal:
+            on_progress(description, 0, 0)
+        yield

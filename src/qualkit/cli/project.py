@@ -6,20 +6,18 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .common import (
     FollowLinksOption,
-    LineProgress,
     ProjectOption,
     SchedulerOption,
     WorkersOption,
-    err_console,
     failed_files,
     out_console,
     say_failed,
     settings_for,
+    stage_progress,
     warn,
 )
 
@@ -82,19 +80,7 @@ def run(
             file=directory or Path.cwd(),
             fix="give a study folder, or create one with 'qualkit init DIR'",
         )
-    columns = [TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err_console, transient=False) as bar:
-        tasks: dict[str, int] = {}
-
-        lines = None if err_console.is_terminal else LineProgress()  # no bar is drawn: a line every few seconds
-
-        def on_progress(st: str, done: int, total: int) -> None:
-            if st not in tasks:
-                tasks[st] = bar.add_task(st, total=max(total, 1))
-            bar.update(tasks[st], completed=done, total=max(total, 1))
-            if lines is not None:
-                lines(st, done, total)
-
+    with stage_progress(width=8) as on_progress:
         summary = run_project(
             directory,
             stages=tuple(stage) if stage else STAGES,

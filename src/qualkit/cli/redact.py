@@ -12,13 +12,11 @@ from ..config import layout_name, redact_options
 from ..errors import UsageError
 from .common import (
     FollowLinksOption,
-    LineProgress,
     ModelOption,
     ProjectOption,
     SchedulerOption,
     WorkersOption,
     choice_option,
-    err_console,
     failed_files,
     info,
     out_console,
@@ -26,6 +24,7 @@ from .common import (
     say,
     say_failed,
     settings_for,
+    stage_progress,
     warn,
     warn_followed_links,
 )
@@ -170,27 +169,8 @@ def redact(
 
 
 def _run_with_bar(fn, inputs, output, key_path, opts, report_path):
-    """Run *fn* with a Rich bar per stage (detect, write)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bars: dict[str, int] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-        disable=not err_console.is_terminal,
-    ) as bar:
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in bars:
-                bars[stage] = bar.add_task({"detect": "Detecting", "write": "Writing"}.get(stage, stage), total=total)
-            bar.update(bars[stage], completed=done, total=total)
-
-        if not err_console.is_terminal:
-            on_progress = LineProgress()  # type: ignore[assignment]  # a line every few seconds
+    """Run *fn* with a progress bar (or log lines) per stage (detect, write)."""
+    with stage_progress({"detect": "Detecting", "write": "Writing"}) as on_progress:
         return fn(list(inputs), output, key_path, opts, report_path=report_path, on_progress=on_progress)
 
 

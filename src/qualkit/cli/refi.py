@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import FollowLinksOption, err_console, progress, say, settings_for, warn, warn_followed_links
+from .common import FollowLinksOption, err_console, say, settings_for, stage_progress, warn, warn_followed_links
 
 MAX_WARNINGS = 20
 
@@ -124,7 +124,7 @@ def export_refi(
                 "exporting the ORIGINAL transcripts: the file holds names and places; "
                 "it is written readable by you only (0600) — do not share it"
             )
-        with progress("Exporting", None) as advance:
+        with stage_progress({"export": "Exporting"}) as on_progress:
             result = export_project(
                 output,
                 transcripts=plan.transcripts,
@@ -138,7 +138,7 @@ def export_refi(
                 private=plan.original,
                 follow_links=follow_links,
                 key=plan.key,
-                on_progress=lambda done, total: advance(),
+                on_progress=on_progress,
             )
         say(
             f"Wrote {output}: {result.sources} sources, {result.codes} codes, {result.selections} selections "
@@ -184,14 +184,14 @@ def import_refi(
     """
     from ..refi import import_refi as run_import
 
-    with progress("Importing", None) as advance:
+    with stage_progress({"import": "Importing"}) as on_progress:
         result = run_import(
             file,
             output,
             line_breaks=line_breaks,
             force=force,
             sources=sources,
-            on_progress=lambda done, total: advance(),
+            on_progress=on_progress,
         )
     parts = [f"{result.codes} codes"]
     if result.kind != "qdc":

@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..choices import Unit, values
 from ..documents import Document, Turn
+from ..progress import ProgressFn
 from .segments import CodedSegment
 
 UNITS = values(Unit)
-ProgressFn = Callable[[str, int, int], None]
 
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r]*\n")
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..documents import Document
-from .apply import ProgressFn, code_documents
+from ..progress import ProgressFn
+from .apply import code_documents
 from .segments import CodedSegment
 
 # --------------------------------------------------------------------------- merging with a reviewed file

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from ..documents import Turn
 from ..errors import QualkitError
+from ..progress import ProgressFn
 from ..readers import iter_inputs, read_document
 from ..textnorm import clean
 from .engine import LOG_NAME, Detector, RedactOptions, build_index, chunks, cleaned_turns
@@ -120,7 +121,7 @@ def audit_output(
     keep_file: Path | None = None,
     keep_countries: bool = True,
     fresh: bool = True,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
 ) -> AuditResult:
     """Audit every transcript under *folder* (the redaction log is skipped)."""
     folder = Path(folder)

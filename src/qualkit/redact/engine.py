@@ -43,6 +43,7 @@ from ..fsutil import (
     same_file,
 )
 from ..places import INPUT, PRIVATE, SHAREABLE, Place, check_places
+from ..progress import ProgressFn
 from ..readers import InputFile, iter_inputs, read_document
 from ..textnorm import Cleaned, clean, fold, has_diacritics
 from .detectors import RuleDetector, ner_spans
@@ -64,7 +65,7 @@ CHUNK_CHARS = 4000
 SEGMENT_CHARS = 200_000
 LOG_NAME = "redaction-log.csv"
 LOG_COLUMNS = ("document", "file", "start", "end", "label", "replacement", "detector", "out_start", "out_end")
-ProgressCallback = Callable[[str, int, int], None]
+ProgressCallback = ProgressFn  # the name redact has used
 
 
 @dataclass

@@ -31,12 +31,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .. import __version__
 from ..coding.codebook import Code, Codebook, Theme, load_codebook
 from ..errors import InputError, SafetyError, UsageError
 from ..fsutil import atomic_open, is_inside, same_file
+from ..progress import ProgressFn
 from .common import (
     CODEBOOK_NS,
     PROJECT_NS,
@@ -51,7 +52,6 @@ from .common import (
     variable_xml_value,
 )
 
-ProgressFn = Callable[[int, int], None]
 ORIGIN = f"qualkit {__version__}"
 SKIP_SUGGESTED = "suggested segment(s) not reviewed (accept them, or use --include-suggested)"
 
@@ -640,7 +640,7 @@ class _ProjectExport:
                 result.codings += 1
             result.sources += 1
             if on_progress:
-                on_progress(i, total)
+                on_progress("export", i, total)
         return members
 
 

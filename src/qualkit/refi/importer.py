@@ -37,10 +37,10 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from ..errors import InputError, UsageError
 from ..fsutil import atomic_open, atomic_write_bytes, atomic_write_text
+from ..progress import ProgressFn
 from .common import (
     document_id_from_name,
     id_from_name,
@@ -52,7 +52,6 @@ from .common import (
     unique,
 )
 
-ProgressFn = Callable[[int, int], None]
 LINE_BREAKS = ("auto", "file", "one", "two")
 MAX_MEMBER = 2**31 - 1  # REFI-QDA's size limit of an internal file
 
@@ -570,7 +569,7 @@ class _Import:
         for n_item, el in enumerate(items, 1):
             self._import_source(el, n_item)
             if self.on_progress:
-                self.on_progress(n_item, len(items))
+                self.on_progress("import", n_item, len(items))
         self._count_left_out()
         self._write_codebook()
         if self.kind_root == "Project":
