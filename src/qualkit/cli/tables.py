@@ -113,8 +113,7 @@ def tables(
       qualkit tables --spec tables.yaml -s segments.csv --cases cases.csv -c codebook.yaml -o tables.xlsx
     """
     from ..tables.build import build_tables
-    from ..tables.render import render_csv, render_markdown, write_tables
-    from ..tables.spec import TableSpec, load_table_specs, parse_where, select_specs
+    from ..tables.spec import parse_where
 
     s = settings_for(project)
     cases_path = s.path(cases, "cases") if (cases or s.project_file) else None
@@ -124,52 +123,27 @@ def tables(
     segments_path = segments if segments is not None else s.location(None, "code.segments")
     filters = [parse_where(w) for w in (where or [])]
     fmt_ = _format_for(fmt, output)
-
     if theme or attribute:
-        if spec:
-            raise UsageError(
-                "give either --spec or --theme/--attribute, not both",
-                fix="drop --spec to build one table, or drop --theme/--attribute",
+        specs = [
+            _one_table(
+                theme, attribute, spec=spec, by=by, title=title, where=filters, percent=percent, subcodes=subcodes
             )
-        if theme and attribute:
-            raise UsageError(
-                "give --theme or --attribute, not both",
-                fix="a theme table counts codes; an attribute table counts case values",
-            )
-        one = TableSpec(
-            id=theme or attribute,
-            title=title or "",
-            theme=theme,
-            attribute=attribute,
-            by=by,
-            where=filters,
-            percent=percent,
-            subcodes=subcodes,
-        )
-        specs = [one]
-        filters = []
+        ]
+        filters = []  # they belong to the one table
     else:
-        spec_path = spec if spec else (s.path(None, "tables.spec") if s.project_file else None)
-        if spec_path is None:
-            raise UsageError("nothing to count", fix="give --theme THEME, --attribute COLUMN or --spec tables.yaml")
-        if by or subcodes or title:
-            raise UsageError(
-                "--by, --subcodes and --title apply to a single --theme/--attribute table",
-                fix="set 'by:', 'subcodes:' and 'title:' per table in the spec file",
-            )
-        specs = select_specs(load_table_specs(spec_path), table)
-    if any(sp.theme for sp in specs) and (segments_path is None or not Path(segments_path).exists()):
+        specs = _spec_tables(s, spec, table, by=by, subcodes=subcodes, title=title)
+    themed = any(sp.theme for sp in specs)
+    if themed and (segments_path is None or not Path(segments_path).exists()):
         raise UsageError(
             "theme tables need the coded segments",
             file=segments_path,
             fix="give --segments SEGMENTS.csv (written by 'qualkit code')",
         )
-    if codebook_path is None and any(sp.theme for sp in specs):
+    if codebook_path is None and themed:
         warn("no --codebook: theme rows come from the segments (only codes that occur, labelled by id)")
-
     built = build_tables(
         specs,
-        segments_path if any(sp.theme for sp in specs) else None,
+        segments_path if themed else None,
         cases_path,
         codebook_path,
         where=filters,
@@ -179,34 +153,84 @@ def tables(
     for t in built:
         for w in t.warnings:
             warn(f"table {t.spec.id}: {w}")
-
     if output is not None:
-        if fmt_ == "terminal":
-            raise UsageError(
-                "--format terminal prints; it does not write a file",
-                fix="drop --output, or use --format csv, xlsx or md",
-            )
-        written = write_tables(built, output, fmt_)
-        for p in written:
-            say(f"wrote {p}")
-        return
-    if fmt_ == "xlsx":
+        _write(built, output, fmt_)
+    else:
+        _print(built, fmt_)
+
+
+def _one_table(theme, attribute, *, spec, by, title, where, percent, subcodes):
+    """The single table of --theme or --attribute."""
+    from ..tables.spec import TableSpec
+
+    if spec:
+        raise UsageError(
+            "give either --spec or --theme/--attribute, not both",
+            fix="drop --spec to build one table, or drop --theme/--attribute",
+        )
+    if theme and attribute:
+        raise UsageError(
+            "give --theme or --attribute, not both",
+            fix="a theme table counts codes; an attribute table counts case values",
+        )
+    return TableSpec(
+        id=theme or attribute,
+        title=title or "",
+        theme=theme,
+        attribute=attribute,
+        by=by,
+        where=where,
+        percent=percent,
+        subcodes=subcodes,
+    )
+
+
+def _spec_tables(s, spec: Optional[Path], wanted: Optional[list[str]], *, by, subcodes, title) -> list:
+    """The tables of --spec (else the project's tables.spec), only *wanted* ones when given."""
+    from ..tables.spec import load_table_specs, select_specs
+
+    spec_path = spec if spec else (s.path(None, "tables.spec") if s.project_file else None)
+    if spec_path is None:
+        raise UsageError("nothing to count", fix="give --theme THEME, --attribute COLUMN or --spec tables.yaml")
+    if by or subcodes or title:
+        raise UsageError(
+            "--by, --subcodes and --title apply to a single --theme/--attribute table",
+            fix="set 'by:', 'subcodes:' and 'title:' per table in the spec file",
+        )
+    return select_specs(load_table_specs(spec_path), wanted)
+
+
+def _write(built: list, output: Path, fmt: str) -> None:
+    from ..tables.render import write_tables
+
+    if fmt == "terminal":
+        raise UsageError(
+            "--format terminal prints; it does not write a file",
+            fix="drop --output, or use --format csv, xlsx or md",
+        )
+    for p in write_tables(built, output, fmt):
+        say(f"wrote {p}")
+
+
+def _print(built: list, fmt: str) -> None:
+    from ..tables.render import render_csv, render_markdown
+
+    if fmt == "xlsx":
         raise UsageError("xlsx cannot be printed", fix="give --output tables.xlsx")
-    if fmt_ == "csv":
+    if fmt == "csv":
         if len(built) > 1:
             raise UsageError(
                 f"{len(built)} tables cannot be printed as one CSV",
                 fix="give --output FOLDER (one CSV per table) or pick one with --table ID",
             )
         sys.stdout.write(render_csv(built[0]))
-        return
-    if fmt_ == "md":
+    elif fmt == "md":
         sys.stdout.write(render_markdown(built))
-        return
-    for i, t in enumerate(built):
-        if i:
-            out_console.print()
-        out_console.print(rich_table(t))
+    else:
+        for i, t in enumerate(built):
+            if i:
+                out_console.print()
+            out_console.print(rich_table(t))
 
 
 def register(app: typer.Typer) -> None:
