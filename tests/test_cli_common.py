@@ -51,3 +51,21 @@ def test_progress_is_shown_as_lines_when_stderr_is_not_a_terminal(capsys):
         on_progress("code", 0, 2)
         on_progress("code", 2, 2)
     assert "code: 2 of 2 document(s) done" in capsys.readouterr().err
+
+
+def test_user_text_with_square_brackets_is_printed_as_written(tmp_path, cli):
+    """Paths and names are never read as Rich markup: '[i]nt01' must not print as 'nt01'."""
+    root = tmp_path / "[i]study"
+    r = cli("init", root)
+    assert r.exit_code == 0, r.stderr
+    assert f"Created study in {root}:" in r.stdout
+    assert f"  {root / 'qualkit.yaml'}" in r.stdout.splitlines()
+    assert f"qualkit run {root}" in r.stdout  # the next steps
+    r = cli("config", "--project", root)
+    assert r.exit_code == 0, r.stderr
+    assert "[i]study" in r.stdout  # the project name (quoted in qualkit.yaml, so it loads)
+    (root / "[b]codebook.yaml").write_bytes((root / "codebook.yaml").read_bytes())
+    r = cli("codebook", "validate", root / "[b]codebook.yaml")
+    assert r.exit_code == 0 and f"OK {root / '[b]codebook.yaml'}:" in r.stdout
+    r = cli("tables", "--cases", root / "[c]ases.csv", "--attribute", "sex")
+    assert r.exit_code != 0 and "[c]ases.csv" in r.stderr

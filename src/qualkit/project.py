@@ -193,7 +193,7 @@ PROJECT_TEMPLATE = """\
 # qualkit study project. Every qualkit command run in this folder (or given
 # --project {name}) reads its defaults here: command line > this file > built-in defaults.
 # Paths are relative to this file. `qualkit config` shows the effective settings.
-project: {name}
+project: {name_value}
 
 transcripts: transcripts/     # ORIGINAL transcripts (.txt .md .docx .vtt .srt): never shared
 output: output/               # shareable: redacted transcripts, segments, tables, annex
@@ -314,6 +314,18 @@ def _yaml_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _yaml_plain(text: str) -> str:
+    """*text* as a YAML value: as it is when YAML reads it back unchanged, else quoted ('[i]st')."""
+    import yaml
+
+    try:
+        if yaml.safe_load(f"k: {text}") == {"k": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return _yaml_str(text)
+
+
 @dataclass
 class InitResult:
     root: Path
@@ -361,7 +373,8 @@ def init_project(root: str | Path, *, codebook: str = "csec-study", force: bool 
     priv = root / "private"
     priv.mkdir(parents=True, exist_ok=True)
     os.chmod(priv, 0o700)
-    write(PROJECT_FILE, PROJECT_TEMPLATE.format(name=root.resolve().name, codebook=cb_name))
+    name = root.resolve().name
+    write(PROJECT_FILE, PROJECT_TEMPLATE.format(name=name, name_value=_yaml_plain(name), codebook=cb_name))
     write("codebook.yaml", source.read_text(encoding="utf-8"))
     write("cases.csv", CASES_HEADERS.get(cb_name, GENERIC_CASES_HEADER) + "\n", data=True)
     write("keep.txt", KEEP_TEMPLATE, data=True)

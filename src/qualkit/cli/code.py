@@ -265,7 +265,7 @@ def show(
 
     cb = load_codebook(file)
     rules = {r.code: r for r in parse_codebook_rules(cb)}
-    title = f"[bold]{escape(cb.title)}[/] ({cb.id}" + (f", version {escape(cb.version)}" if cb.version else "") + ")"
+    title = f"[bold]{escape(cb.title)}[/] ({escape(cb.id)}" + (f", version {escape(cb.version)}" if cb.version else "") + ")"
     tree = Tree(title)
 
     def add(node, code):
@@ -275,7 +275,7 @@ def show(
             if r
             else "no rules"
         )
-        line = f"[cyan]{code.id}[/] {escape(code.label)} [dim]({rule_txt})[/]"
+        line = f"[cyan]{escape(code.id)}[/] {escape(code.label)} [dim]({rule_txt})[/]"
         if code.definition:
             line += f"\n[dim]{escape(code.definition)}[/]"
         branch = node.add(line)
@@ -292,7 +292,9 @@ def show(
     for theme in cb.themes:
         n = sum(1 for _ in theme.walk())
         with_rules = sum(1 for c in theme.walk() if c.path in rules)
-        tnode = tree.add(f"[bold]{theme.id}[/] {escape(theme.label)} [dim]({n} codes, {with_rules} with rules)[/]")
+        tnode = tree.add(
+            f"[bold]{escape(theme.id)}[/] {escape(theme.label)} [dim]({n} codes, {with_rules} with rules)[/]"
+        )
         for c in theme.codes:
             add(tnode, c)
     out_console.print(tree)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .common import (
@@ -15,6 +16,7 @@ from .common import (
     WorkersOption,
     failed_files,
     out_console,
+    say,
     say_failed,
     settings_for,
     stage_progress,
@@ -43,12 +45,12 @@ def init(
     from ..project import init_project
 
     result = init_project(directory, codebook=codebook, force=force)
-    out_console.print(f"Created study in [bold]{result.root}[/]:")
+    out_console.print(f"Created study in [bold]{escape(str(result.root))}[/]:")
     for p in result.created:
-        out_console.print(f"  {p}")
+        say(f"  {p}")
     out_console.print("\nNext steps:")
     for i, step in enumerate(result.next_steps, 1):
-        out_console.print(f"  {i}. {step}")
+        say(f"  {i}. {step}")
 
 
 def run(
@@ -93,7 +95,7 @@ def run(
         )
     for result in summary.stages:
         mark = "[green]✓[/]" if result.ran else "[dim]–[/]"
-        out_console.print(f"{mark} {result.stage:<7} {result.message}")
+        out_console.print(f"{mark} {result.stage:<7} {escape(result.message)}")
     for err in summary.errors:
         warn(getattr(err, "message", str(err)))
     say_failed(failed_files(summary.errors), "processed")
@@ -102,11 +104,11 @@ def run(
     if summary.written:
         out_console.print("\nShareable files written:")
         for p in summary.written:
-            out_console.print(f"  {p}")
+            say(f"  {p}")
     if summary.private:
         out_console.print("\nPrivate files (hold originals: never share, keep out of output/):")
         for p in summary.private:
-            out_console.print(f"  {p}")
+            say(f"  {p}")
     if summary.errors:
         raise typer.Exit(1)
 
@@ -119,8 +121,6 @@ def config(project: Optional[Path] = ProjectOption) -> None:
 
     Example: qualkit config --project examples/csec-study
     """
-    from rich.markup import escape
-
     from ..errors import ModelNotFoundError
     from ..nlp import resolve_model_name
 
