@@ -94,31 +94,11 @@ def test_private_folder_inside_output_is_refused(tmp_path):
 
 # --------------------------------------------------------------------------- qualkit run, end to end
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "csec-study"
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import make_small_study  # noqa: E402
 
 
 def _small_study(tmp_path: Path, docs=("int04.txt", "int07.txt", "int03.docx", "fgd01.vtt")) -> Path:
-    """A copy of the example study with a few of its transcripts."""
-    study = tmp_path / "study"
-    (study / "transcripts").mkdir(parents=True)
-    for name in docs:
-        shutil.copy(EXAMPLE / "transcripts" / name, study / "transcripts" / name)
-    ids = {Path(d).stem for d in docs}
-    with open(EXAMPLE / "cases.csv", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["case"] in ids]
-    with open(study / "cases.csv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    (study / "private").mkdir()
-    shutil.copy(EXAMPLE / "private" / "names.txt", study / "private" / "names.txt")
-    for f in ("keep.txt", "tables.yaml", "annex.yaml"):
-        shutil.copy(EXAMPLE / f, study / f)
-    pf = (EXAMPLE / "qualkit.yaml").read_text(encoding="utf-8")
-    pf = pf.replace("../../codebooks/csec-study.yaml", str(ROOT / "codebooks" / "csec-study.yaml"))
-    (study / "qualkit.yaml").write_text(pf, encoding="utf-8")
-    return study
+    return make_small_study(tmp_path, docs)
 
 
 def _names(study: Path) -> list[str]:
@@ -129,25 +109,71 @@ def _names(study: Path) -> list[str]:
     ]
 
 
-def _all_output_text(folder: Path) -> str:
-    """Every text in the shareable folder, .docx/.xlsx XML parts included."""
-    chunks = []
-    for p in folder.rglob("*"):
+def _output_texts(folder: Path) -> dict[str, str]:
+    """Every text in the shareable folder by file (and part): .docx/.xlsx XML parts with their
+    markup removed, so a name split over runs or cells is still found."""
+    import re
+
+    texts = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
         if p.suffix in (".docx", ".xlsx"):
             with zipfile.ZipFile(p) as z:
-                chunks += [z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith((".xml", ".rels"))]
+                for n in z.namelist():
+                    if n.endswith((".xml", ".rels")):
+                        xml = z.read(n).decode("utf-8", "replace")
+                        # paragraphs and cells end with a space, runs join up ("Ng" "uyen")
+                        xml = re.sub(r"</(?:w:p|w:tc|w:tr|si|c|v|row)>", " ", xml)
+                        texts[f"{rel}:{n}"] = re.sub(r"<[^>]+>", "", xml)
         elif p.is_file():
-            chunks.append(p.read_text(encoding="utf-8", errors="replace"))
-    return "\n".join(chunks)
+            texts[rel] = p.read_text(encoding="utf-8", errors="replace")
+    return texts
 
 
-def test_run_end_to_end_incremental_and_private(tmp_path, cli):
+def _leaks(study: Path) -> list[tuple[str, str, str]]:
+    """(label, first document, where) for each pseudonym-key original still in the shareable output.
+
+    Case- and diacritic-folded, as a whole word, in every file and every .docx/.xlsx part.
+    Two declared exceptions: an original the speakers also use as an ordinary word (it is in
+    lower case in the original transcripts: "Mỷ" folds to "my", "Loan" is also a loan) is
+    looked for as written (accents, capital); the provinces the annex spec allows (allow:)
+    may appear in the tables and the annex, which count respondents by province.
+    """
+    import re
+
+    from qualkit.readers import read_document
     from qualkit.textnorm import fold
+    from qualkit.yamlutil import load_yaml
 
-    study = _small_study(tmp_path)
-    originals = {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()}
-    result = cli("run", study)
-    assert result.exit_code == 0, result.stderr + result.stdout
+    originals = " ".join(read_document(p).text for p in sorted((study / "transcripts").iterdir()))
+    ordinary = {fold(w) for w in re.findall(r"[^\W\d_]+", originals) if w.islower()}
+    allowed = [str(a) for a in load_yaml(study / "annex.yaml").get("allow") or []]
+    texts = {}
+    for where, text in _output_texts(study / "output").items():
+        if not where.startswith("transcripts/"):
+            for a in allowed:
+                text = re.sub(rf"(?<!\w){re.escape(a)}(?!\w)", " ", text, flags=re.IGNORECASE)
+        folded = fold(text)
+        if not where.startswith("transcripts/"):
+            for a in allowed:
+                folded = re.sub(rf"(?<!\w){re.escape(fold(a))}(?!\w)", " ", folded)
+        texts[where] = (text, folded)
+    with open(study / "private" / "redaction-key.csv", encoding="utf-8") as fh:
+        key = list(csv.DictReader(fh))
+    assert key
+    found = []
+    for row in key:
+        original = row["original"]
+        as_word = fold(original) in ordinary and " " not in original.strip()
+        for where, (text, folded) in texts.items():
+            hay, needle = (text, original) if as_word else (folded, fold(original))
+            if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", hay):
+                found.append((row["label"], row["first_document"], where))
+    return found
+
+
+def test_run_end_to_end_incremental_and_private(example_run, cli):
+    study, result = example_run.study, example_run.result
     out, priv = study / "output", study / "private"
     for rel in (
         "transcripts/int04.txt",
@@ -170,15 +196,10 @@ def test_run_end_to_end_incremental_and_private(tmp_path, cli):
         assert stat.S_IMODE(os.stat(priv / rel).st_mode) == 0o600
     assert not list(out.rglob("*key*")) and not list(out.rglob("*.html"))
     # inputs untouched
-    assert {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()} == originals
-    # no listed name survives anywhere in the shareable output (docx/xlsx XML included)
-    shared = fold(_all_output_text(out))
-    for name in _names(study):
-        assert f" {fold(name)} " not in f" {shared} ", "a listed name leaked into output/"
-    # every original in the key is gone from the output
-    with open(priv / "redaction-key.csv", encoding="utf-8") as fh:
-        key = list(csv.DictReader(fh))
-    assert key
+    assert {p.name: p.read_bytes() for p in (study / "transcripts").iterdir()} == example_run.originals
+    # every original in the key is gone from every shareable file (docx/xlsx parts included);
+    # the report names label, document and file, never the original
+    assert _leaks(study) == []
     # segments point into the redacted text
     seg = list(csv.DictReader(open(out / "segments.csv", encoding="utf-8")))
     assert seg and {r["coder"] for r in seg} == {"auto"}
@@ -196,6 +217,26 @@ def test_run_end_to_end_incremental_and_private(tmp_path, cli):
     assert "unchanged" in again.stdout
     assert (out / "segments.csv").read_bytes() == seg_bytes
     assert (priv / "redaction-key.csv").read_bytes() == key_bytes
+
+
+def test_the_leak_check_finds_an_original_left_in_a_docx_and_in_a_text(example_run, tmp_path):
+    """_leaks can fail: a key original planted in a copy of the output is found, folded."""
+
+    study = tmp_path / "study"
+    shutil.copytree(example_run.study, study)
+    with open(study / "private" / "redaction-key.csv", encoding="utf-8") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["label"] == "PERSON" and " " in r["original"])
+    with (study / "output" / "segments.csv").open("a", encoding="utf-8") as fh:
+        fh.write(row["original"].upper() + "\n")
+    docx = study / "output" / "annex.docx"
+    with zipfile.ZipFile(docx) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    first, rest = row["original"][:3], row["original"][3:]
+    parts["word/footnotes.xml"] = f"<w:p><w:r><w:t>{first}</w:t></w:r><w:r><w:t>{rest}</w:t></w:r></w:p>".encode()
+    with zipfile.ZipFile(docx, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    assert {w for _label, _doc, w in _leaks(study)} == {"segments.csv", "annex.docx:word/footnotes.xml"}
 
 
 def test_run_keeps_review_decisions_and_recodes_only_changed(tmp_path, cli):

@@ -172,7 +172,7 @@ def test_new_study_runs_end_to_end_with_its_own_transcripts(tmp_path, cli, codeb
     the printed next steps, followed literally, end with an annex."""
     import shutil
 
-    from test_project import EXAMPLE
+    from conftest import EXAMPLE
 
     root = tmp_path / "my study"
     assert cli("init", root, "--codebook", codebook).exit_code == 0
@@ -232,10 +232,12 @@ def test_redact_in_a_project_refuses_private_files_anywhere_in_output(tmp_path, 
     assert not target.exists() and not (study / "output" / "transcripts").exists()
 
 
-def test_audit_of_a_project_run_finds_nothing(tmp_path, cli):
+def test_audit_of_a_project_run_finds_nothing(tmp_path, cli, example_run):
     # the README's check: after 'qualkit run', audit with the project's key and keep list is clean
-    study = _small_study(tmp_path)
-    assert cli("run", study, "--stage", "redact").exit_code == 0
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(example_run.study, study)  # the shared run stays as it is
     result = cli("audit", study / "output" / "transcripts", "--project", study)
     assert result.exit_code == 0, result.stdout
     assert "0 original(s) from the key, 0 fresh detection(s)" in result.stdout

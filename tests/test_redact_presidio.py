@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # 1,500 texts through the full pipeline: ~20 s of CPU
 def test_presidio_synth_recall(bench_data):
     if not (bench_data / "presidio-synth" / "synth_dataset_v2.json").is_file():
         pytest.skip("presidio-synth not present")

@@ -265,7 +265,11 @@ def show(
 
     cb = load_codebook(file)
     rules = {r.code: r for r in parse_codebook_rules(cb)}
-    title = f"[bold]{escape(cb.title)}[/] ({escape(cb.id)}" + (f", version {escape(cb.version)}" if cb.version else "") + ")"
+    title = (
+        f"[bold]{escape(cb.title)}[/] ({escape(cb.id)}"
+        + (f", version {escape(cb.version)}" if cb.version else "")
+        + ")"
+    )
     tree = Tree(title)
 
     def add(node, code):
